@@ -1,0 +1,244 @@
+//! The semtel schema compiler: loads semantic-convention YAML (the
+//! OpenTelemetry registry's `groups:` format and `file_format: definition/2`),
+//! resolves it, and generates typed Rust and documentation from it.
+//!
+//! A user crate generates its own conventions from a `build.rs`:
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     semtel_codegen::Generator::new().schema_dir("semconv").run_build_script();
+//! }
+//! ```
+//!
+//! and includes the result once, at the crate root, with
+//! `semtel::include_conventions!();`, which defines `mod semconv`.
+
+mod error;
+mod fields;
+pub mod model;
+pub mod names;
+mod raw;
+mod resolve;
+mod rust;
+mod v1;
+mod yaml;
+
+pub use error::{Diagnostic, Error, Location};
+pub use model::Registry;
+
+use error::Sink;
+use std::path::{Path, PathBuf};
+
+/// The file a build script writes next to the generated code so that the
+/// semtel macros can check uses against the same schema.
+pub const MANIFEST_FILE: &str = "semtel-schema.txt";
+
+/// The file the generated Rust is written to, in `OUT_DIR`.
+pub const OUTPUT_FILE: &str = "semconv.rs";
+
+/// The bundled schema's files, compiled into this crate so that the macros
+/// and user schemas can use it without finding it on disk.
+const BUNDLED: &[(&str, &str)] = &[
+    ("error.yaml", include_str!("../../schema/error.yaml")),
+    ("gen_ai.yaml", include_str!("../../schema/gen_ai.yaml")),
+    ("orchestration.yaml", include_str!("../../schema/orchestration.yaml")),
+];
+
+/// Names of the bundled schema files (for tests that compare with the directory).
+pub fn bundled_files() -> impl Iterator<Item = &'static str> {
+    BUNDLED.iter().map(|(n, _)| *n)
+}
+
+/// The bundled conventions (`semtel-conventions`' schema), resolved.
+pub fn bundled() -> Result<Registry, Error> {
+    let mut sink = Sink::default();
+    let mut groups = Vec::new();
+    for (name, text) in BUNDLED {
+        let file: std::sync::Arc<Path> = std::sync::Arc::from(Path::new(name));
+        match yaml::Node::parse(text, &file) {
+            Ok(root) => groups.extend(parse_file(&root, &mut sink)),
+            Err(d) => sink.push(d),
+        }
+    }
+    let reg = resolve::resolve(groups, None, &mut sink);
+    sink.finish(reg)
+}
+
+/// Loads and resolves every `.yaml`/`.yml` file under `dirs` (recursively, in
+/// path order), on top of `base` when given.
+pub fn load(dirs: &[impl AsRef<Path>], base: Option<&Registry>) -> Result<Registry, Error> {
+    let mut sink = Sink::default();
+    let mut files = Vec::new();
+    for dir in dirs {
+        collect_files(dir.as_ref(), &mut files, &mut sink);
+    }
+    files.sort();
+    let mut groups = Vec::new();
+    for f in &files {
+        match yaml::load_file(f) {
+            Ok(root) => groups.extend(parse_file(&root, &mut sink)),
+            Err(d) => sink.push(d),
+        }
+    }
+    let reg = resolve::resolve(groups, base, &mut sink);
+    sink.finish(reg)
+}
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>, sink: &mut Sink) {
+    let file: std::sync::Arc<Path> = std::sync::Arc::from(path);
+    if path.is_file() {
+        out.push(path.to_path_buf());
+        return;
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(e) => e,
+        Err(e) => {
+            sink.error(&Location::new(&file, 0, 0), format!("cannot read schema directory: {e}"));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            collect_files(&p, out, sink);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+            && !is_manifest(&p)
+        {
+            out.push(p);
+        }
+    }
+}
+
+/// Registry manifests describe a registry; they hold no definitions.
+fn is_manifest(p: &Path) -> bool {
+    matches!(
+        p.file_name().and_then(|n| n.to_str()),
+        Some("manifest.yaml" | "registry_manifest.yaml")
+    )
+}
+
+fn parse_file(root: &yaml::Node, sink: &mut Sink) -> Vec<raw::RawGroup> {
+    if root.get("groups").is_some() {
+        v1::parse(root, sink)
+    } else if matches!(&root.value, yaml::Value::Null) {
+        Vec::new()
+    } else {
+        sink.error(
+            &root.loc,
+            "not a semantic-convention file: expected `groups:` or `file_format: definition/2`",
+        );
+        Vec::new()
+    }
+}
+
+/// Generates Rust for a registry; items imported from a base are not repeated.
+pub fn to_rust(reg: &Registry, types_path: &str) -> String {
+    rust::emit(
+        reg,
+        &rust::Options {
+            types: types_path.to_string(),
+        },
+    )
+}
+
+/// Where the schema for a crate's conventions comes from and where its code goes.
+#[derive(Clone, Debug)]
+pub struct Generator {
+    dirs: Vec<PathBuf>,
+    types_path: String,
+    module: String,
+    with_base: bool,
+}
+
+impl Default for Generator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Generator {
+    /// A generator for a user crate: its schema may `ref` the bundled
+    /// conventions, and its code uses `semtel`'s types.
+    pub fn new() -> Self {
+        Generator {
+            dirs: Vec::new(),
+            types_path: "::semtel::conventions".to_string(),
+            module: "crate::semconv".to_string(),
+            with_base: true,
+        }
+    }
+
+    /// The generator `semtel-conventions` itself uses for its bundled schema.
+    pub fn bundled_crate() -> Self {
+        Generator {
+            dirs: vec![PathBuf::from("schema")],
+            types_path: "crate".to_string(),
+            module: "::semtel::conventions".to_string(),
+            with_base: false,
+        }
+    }
+
+    /// Adds a schema directory (relative paths are relative to the crate root).
+    pub fn schema_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dirs.push(dir.into());
+        self
+    }
+
+    /// The path at which the crate includes the generated module
+    /// (default `crate::semconv`, what `semtel::include_conventions!()` defines).
+    pub fn module(mut self, path: impl Into<String>) -> Self {
+        self.module = path.into();
+        self
+    }
+
+    /// Loads and resolves the schema.
+    pub fn load(&self) -> Result<Registry, Error> {
+        if self.with_base {
+            load(&self.dirs, Some(&bundled()?))
+        } else {
+            load(&self.dirs, None)
+        }
+    }
+
+    /// The generated Rust source.
+    pub fn to_source(&self) -> Result<String, Error> {
+        Ok(to_rust(&self.load()?, &self.types_path))
+    }
+
+    /// Writes the generated code and the macros' schema manifest into `out_dir`.
+    pub fn write_to(&self, out_dir: &Path) -> Result<PathBuf, Error> {
+        let source = self.to_source()?;
+        let io_err = |p: &Path, e: std::io::Error| {
+            let file: std::sync::Arc<Path> = std::sync::Arc::from(p);
+            Error::from(Diagnostic::new(Location::new(&file, 0, 0), format!("cannot write: {e}")))
+        };
+        let out = out_dir.join(OUTPUT_FILE);
+        std::fs::write(&out, source).map_err(|e| io_err(&out, e))?;
+        let mut manifest = format!("module {}\n", self.module);
+        for d in &self.dirs {
+            let abs = std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+            manifest.push_str(&format!("dir {}\n", abs.display()));
+        }
+        let mpath = out_dir.join(MANIFEST_FILE);
+        std::fs::write(&mpath, manifest).map_err(|e| io_err(&mpath, e))?;
+        Ok(out)
+    }
+
+    /// Everything a `build.rs` needs: asks Cargo to rerun when the schema
+    /// changes, writes into `OUT_DIR`, and on a schema error prints every
+    /// problem (file:line:column) and fails the build without a backtrace.
+    pub fn run_build_script(&self) {
+        for d in &self.dirs {
+            println!("cargo:rerun-if-changed={}", d.display());
+        }
+        let Some(out_dir) = std::env::var_os("OUT_DIR") else {
+            eprintln!("error: semtel-codegen: OUT_DIR is not set; call this from build.rs");
+            std::process::exit(1);
+        };
+        if let Err(e) = self.write_to(Path::new(&out_dir)) {
+            eprintln!("semtel: the semantic-convention schema has errors:\n{e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Name handling: valid ids, Rust identifiers, and "did you mean" suggestions.
+
+/// Whether `id` is a valid attribute id: dot-separated segments of lowercase
+/// letters, digits and `_`, each starting with a letter.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('.').all(|seg| {
+            let mut chars = seg.chars();
+            matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+                && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+}
+
+/// The edit distance between two strings (insert, delete, substitute, swap).
+pub fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        prev2 = std::mem::replace(&mut prev, cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `target`, if it is close enough to be a likely typo.
+pub fn closest<'a>(target: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (target.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (distance(target, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// ` (did you mean `x`?)` or nothing.
+pub fn did_you_mean<'a>(target: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    match closest(target, candidates) {
+        Some(c) => format!("; did you mean `{c}`?"),
+        None => String::new(),
+    }
+}
+
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// A snake_case module name for an id segment (raw identifier for keywords).
+pub fn module_ident(seg: &str) -> String {
+    match seg {
+        "self" | "super" | "crate" | "Self" => format!("{seg}_"),
+        _ if KEYWORDS.contains(&seg) => format!("r#{seg}"),
+        _ => seg.to_string(),
+    }
+}
+
+/// An UPPER_SNAKE constant name for an id segment.
+pub fn const_ident(seg: &str) -> String {
+    let s = seg.to_ascii_uppercase();
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{s}")
+    } else {
+        s
+    }
+}
+
+/// An UpperCamelCase type or variant name for an id (any of `._-` split words).
+pub fn camel_ident(id: &str) -> String {
+    let mut out = String::new();
+    for word in id.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'V');
+    }
+    if out == "Self" {
+        out.push('_');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_ids() {
+        assert!(is_valid_id("gen_ai.agent.name"));
+        assert!(is_valid_id("http.response.status_code"));
+        assert!(!is_valid_id("Gen_ai.agent"));
+        assert!(!is_valid_id("gen_ai..name"));
+        assert!(!is_valid_id("gen-ai.name"));
+        assert!(!is_valid_id("1abc"));
+        assert!(!is_valid_id(""));
+    }
+
+    #[test]
+    fn suggestions() {
+        let c = ["gen_ai.agent.name", "gen_ai.agent.id", "error.type"];
+        assert_eq!(closest("gen_ai.agent.nme", c), Some("gen_ai.agent.name"));
+        assert_eq!(closest("gen_ai.agnet.name", c), Some("gen_ai.agent.name"));
+        assert_eq!(closest("totally.different", c), None);
+        assert_eq!(distance("ab", "ba"), 1);
+    }
+
+    #[test]
+    fn idents() {
+        assert_eq!(module_ident("type"), "r#type");
+        assert_eq!(module_ident("self"), "self_");
+        assert_eq!(const_ident("name"), "NAME");
+        assert_eq!(const_ident("1xx"), "_1XX");
+        assert_eq!(camel_ident("invoke_agent"), "InvokeAgent");
+        assert_eq!(camel_ident("gcp.gen_ai"), "GcpGenAi");
+        assert_eq!(camel_ident("2xx"), "V2xx");
+    }
+}
+
+/// The Rust path segments, below the conventions module, of an attribute's key:
+/// `gen_ai.agent.name` is `gen_ai::agent::NAME`.
+pub fn attribute_path(id: &str) -> Vec<String> {
+    dotted_path(id)
+}
+
+/// The Rust path segments of a metric definition, below the conventions module:
+/// `gen_ai.client.token.usage` is `metrics::gen_ai::client::token::USAGE`.
+pub fn metric_path(name: &str) -> Vec<String> {
+    let mut p = vec!["metrics".to_string()];
+    p.extend(dotted_path(name));
+    p
+}
+
+/// The Rust path segments of a span definition, below the conventions module:
+/// `gen_ai.invoke_agent` is `spans::gen_ai::INVOKE_AGENT`.
+pub fn span_path(id: &str) -> Vec<String> {
+    let mut p = vec!["spans".to_string()];
+    p.extend(dotted_path(id));
+    p
+}
+
+/// The name of the Rust enum generated for an enum attribute.
+pub fn enum_name(id: &str) -> String {
+    camel_ident(id)
+}
+
+fn dotted_path(id: &str) -> Vec<String> {
+    let segs: Vec<&str> = id.split('.').collect();
+    let (last, modules) = segs.split_last().expect("split yields one item");
+    let mut out: Vec<String> = modules.iter().map(|s| module_ident(s)).collect();
+    out.push(const_ident(last));
+    out
+}

@@ -1,0 +1,309 @@
+//! Turns parsed groups into a [`Registry`]: definitions collected, references
+//! and `extends` chains resolved, and every rule a generator relies on checked.
+
+use crate::error::Sink;
+use crate::model::{
+    AttrUse, Attribute, Entity, Event, Group, Metric, Registry, Requirement, Scalar, Span,
+    SpanKind,
+};
+use crate::names;
+use crate::raw::{Entry, GroupKind, RawGroup, Spanned};
+use std::collections::HashMap;
+
+/// Resolves `groups` on top of `base` (whose items are kept, marked imported).
+pub(crate) fn resolve(groups: Vec<RawGroup>, base: Option<&Registry>, sink: &mut Sink) -> Registry {
+    let mut reg = base.map(imported).unwrap_or_default();
+    define_attributes(&groups, &mut reg, sink);
+    let index = index_groups(&groups, sink);
+    let mut resolver = Resolver {
+        groups: &index,
+        base,
+        reg: &reg,
+        done: HashMap::new(),
+    };
+    let mut resolved = Vec::new();
+    for g in &groups {
+        let uses = resolver.uses(&g.id.text, &mut Vec::new(), sink);
+        resolved.push((g, uses));
+    }
+    for (g, uses) in resolved {
+        build_item(g, uses, &mut reg, sink);
+    }
+    reg
+}
+
+fn imported(base: &Registry) -> Registry {
+    let mut reg = base.clone();
+    reg.attributes.values_mut().for_each(|a| a.imported = true);
+    reg.groups.values_mut().for_each(|g| g.imported = true);
+    reg.metrics.values_mut().for_each(|m| m.imported = true);
+    reg.spans.values_mut().for_each(|s| s.imported = true);
+    reg.events.values_mut().for_each(|e| e.imported = true);
+    reg.entities.values_mut().for_each(|e| e.imported = true);
+    reg
+}
+
+fn define_attributes(groups: &[RawGroup], reg: &mut Registry, sink: &mut Sink) {
+    for g in groups {
+        for e in &g.entries {
+            let Entry::Define(a) = e else { continue };
+            if !names::is_valid_id(&a.id.text) {
+                sink.error(
+                    &a.id.loc,
+                    format!(
+                        "invalid attribute name `{}`: use dot-separated lowercase segments \
+                         of letters, digits and `_`, each starting with a letter",
+                        a.id.text
+                    ),
+                );
+                continue;
+            }
+            if let Some(prev) = reg.attributes.get(&a.id.text) {
+                sink.error(
+                    &a.id.loc,
+                    format!(
+                        "duplicate attribute id `{}`: already defined at {}",
+                        a.id.text, prev.location
+                    ),
+                );
+                continue;
+            }
+            let attr = Attribute {
+                id: a.id.text.clone(),
+                ty: a.ty.clone(),
+                brief: a.brief.clone(),
+                note: a.note.clone(),
+                examples: a.examples.clone(),
+                requirement: a
+                    .requirement
+                    .clone()
+                    .unwrap_or(Requirement::Recommended(String::new())),
+                stability: a.stability.clone(),
+                deprecated: a.deprecated.clone(),
+                high_cardinality: a.high_cardinality,
+                group: g.id.text.clone(),
+                location: a.id.loc.clone(),
+                imported: false,
+            };
+            reg.attributes.insert(attr.id.clone(), attr);
+        }
+    }
+}
+
+fn index_groups<'a>(groups: &'a [RawGroup], sink: &mut Sink) -> HashMap<&'a str, &'a RawGroup> {
+    let mut index: HashMap<&str, &RawGroup> = HashMap::new();
+    for g in groups {
+        if let Some(prev) = index.insert(&g.id.text, g) {
+            sink.error(
+                &g.id.loc,
+                format!("duplicate group id `{}`: already defined at {}", g.id.text, prev.id.loc),
+            );
+        }
+    }
+    index
+}
+
+struct Resolver<'a> {
+    groups: &'a HashMap<&'a str, &'a RawGroup>,
+    base: Option<&'a Registry>,
+    reg: &'a Registry,
+    done: HashMap<String, Vec<AttrUse>>,
+}
+
+impl Resolver<'_> {
+    /// The attribute uses of group `id`, following `extends` and `ref_group`.
+    fn uses(&mut self, id: &str, stack: &mut Vec<String>, sink: &mut Sink) -> Vec<AttrUse> {
+        if let Some(done) = self.done.get(id) {
+            return done.clone();
+        }
+        let Some(group) = self.groups.get(id).copied() else {
+            return self.base_group(id).unwrap_or_default();
+        };
+        stack.push(id.to_string());
+        let mut out: Vec<AttrUse> = Vec::new();
+        if let Some(parent) = &group.extends {
+            out = self.follow(parent, "extends", stack, sink);
+        }
+        for e in &group.entries {
+            let new = match e {
+                Entry::Define(a) => vec![AttrUse {
+                    id: a.id.text.clone(),
+                    requirement: a
+                        .requirement
+                        .clone()
+                        .unwrap_or(Requirement::Recommended(String::new())),
+                    brief: None,
+                    note: None,
+                }],
+                Entry::Ref(r) => {
+                    if !self.reg.attributes.contains_key(&r.id.text) {
+                        sink.error(
+                            &r.id.loc,
+                            format!(
+                                "dangling `ref`: no attribute `{}` is defined{}",
+                                r.id.text,
+                                names::did_you_mean(&r.id.text, self.reg.attributes.keys().map(String::as_str))
+                            ),
+                        );
+                        continue;
+                    }
+                    let def = &self.reg.attributes[&r.id.text];
+                    vec![AttrUse {
+                        id: r.id.text.clone(),
+                        requirement: r.requirement.clone().unwrap_or_else(|| def.requirement.clone()),
+                        brief: r.brief.clone(),
+                        note: r.note.clone(),
+                    }]
+                }
+                Entry::RefGroup(g) => self.follow(g, "ref_group", stack, sink),
+            };
+            for u in new {
+                match out.iter_mut().find(|o| o.id == u.id) {
+                    Some(existing) => *existing = u,
+                    None => out.push(u),
+                }
+            }
+        }
+        stack.pop();
+        self.done.insert(id.to_string(), out.clone());
+        out
+    }
+
+    fn follow(&mut self, target: &Spanned, what: &str, stack: &mut Vec<String>, sink: &mut Sink) -> Vec<AttrUse> {
+        if let Some(pos) = stack.iter().position(|s| *s == target.text) {
+            let mut cycle = stack[pos..].to_vec();
+            cycle.push(target.text.clone());
+            sink.error(&target.loc, format!("cycle in `{what}`: {}", cycle.join(" -> ")));
+            return Vec::new();
+        }
+        if self.groups.contains_key(target.text.as_str()) {
+            return self.uses(&target.text, stack, sink);
+        }
+        if let Some(uses) = self.base_group(&target.text) {
+            return uses;
+        }
+        sink.error(
+            &target.loc,
+            format!(
+                "`{what}` names unknown group `{}`{}",
+                target.text,
+                names::did_you_mean(&target.text, self.groups.keys().copied())
+            ),
+        );
+        Vec::new()
+    }
+
+    fn base_group(&self, id: &str) -> Option<Vec<AttrUse>> {
+        let base = self.base?;
+        base.groups
+            .get(id)
+            .map(|g| g.attributes.clone())
+            .or_else(|| base.spans.get(id).map(|s| s.attributes.clone()))
+    }
+}
+
+fn build_item(g: &RawGroup, attributes: Vec<AttrUse>, reg: &mut Registry, sink: &mut Sink) {
+    let id = g.id.text.clone();
+    let location = g.loc.clone();
+    match &g.kind {
+        GroupKind::AttributeGroup => {
+            reg.groups.insert(
+                id.clone(),
+                Group {
+                    id,
+                    brief: g.brief.clone(),
+                    attributes,
+                    location,
+                    imported: false,
+                },
+            );
+        }
+        GroupKind::Span { kind, name } => {
+            let short = id.strip_prefix("span.").unwrap_or(&id).to_string();
+            let span = Span {
+                name: name.clone().map_or_else(|| short.clone(), |n| crate::model::one_line(&n)),
+                id: short.clone(),
+                kind: kind.unwrap_or(SpanKind::Internal),
+                brief: g.brief.clone(),
+                note: g.note.clone(),
+                attributes,
+                stability: g.stability.clone(),
+                deprecated: g.deprecated.clone(),
+                location,
+                imported: false,
+            };
+            reg.spans.insert(short, span);
+        }
+        GroupKind::Metric {
+            name,
+            instrument,
+            unit,
+            value_type,
+            buckets,
+        } => {
+            let Some(instrument) = *instrument else {
+                sink.error(&name.loc, format!("metric `{}` has no `instrument`", name.text));
+                return;
+            };
+            let Some(unit) = unit.clone() else {
+                sink.error(&name.loc, format!("metric `{}` has no `unit`", name.text));
+                return;
+            };
+            if let Some(prev) = reg.metrics.get(&name.text).filter(|m| !m.imported) {
+                sink.error(
+                    &name.loc,
+                    format!("duplicate metric `{}`: already defined at {}", name.text, prev.location),
+                );
+                return;
+            }
+            let value_type = value_type.unwrap_or(match (instrument, unit.as_str()) {
+                (crate::model::Instrument::Histogram, _) | (_, "s" | "ms") => Scalar::Double,
+                _ => Scalar::Int,
+            });
+            reg.metrics.insert(
+                name.text.clone(),
+                Metric {
+                    id,
+                    name: name.text.clone(),
+                    instrument,
+                    unit,
+                    brief: g.brief.clone(),
+                    note: g.note.clone(),
+                    value_type,
+                    buckets: buckets.clone(),
+                    attributes,
+                    stability: g.stability.clone(),
+                    deprecated: g.deprecated.clone(),
+                    location,
+                    imported: false,
+                },
+            );
+        }
+        GroupKind::Event { name } => {
+            reg.events.insert(
+                name.clone(),
+                Event {
+                    id,
+                    name: name.clone(),
+                    brief: g.brief.clone(),
+                    attributes,
+                    deprecated: g.deprecated.clone(),
+                    location,
+                    imported: false,
+                },
+            );
+        }
+        GroupKind::Entity => {
+            reg.entities.insert(
+                id.clone(),
+                Entity {
+                    id,
+                    brief: g.brief.clone(),
+                    attributes,
+                    location,
+                    imported: false,
+                },
+            );
+        }
+    }
+}

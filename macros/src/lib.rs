@@ -1,0 +1,1 @@
+//! semtel macros
