@@ -14,13 +14,15 @@
 //! User crates generate their own conventions with `semtel-codegen`; the
 //! generated code uses the types defined here.
 
-mod typed_key;
 mod metric_def;
 mod span_def;
+mod typed_key;
 
-pub use typed_key::{AttributeEnum, IntoValue, Key, TemplateKey};
-pub use metric_def::{Counter, Gauge, Histogram, Instrument, InstrumentKind, MetricDef, UpDownCounter};
+pub use metric_def::{
+    Counter, Gauge, Histogram, Instrument, InstrumentKind, MetricDef, UpDownCounter,
+};
 pub use span_def::{Requirement, SpanDef, SpanKind};
+pub use typed_key::{AttributeEnum, IntoValue, Key, TemplateKey};
 
 /// The value type the generated code uses for attribute values.
 pub use opentelemetry::Value;

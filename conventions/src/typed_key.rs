@@ -263,6 +263,9 @@ mod tests {
         assert_eq!(I.value(u64::MAX).value, Value::I64(i64::MAX));
         assert_eq!(A.value(["a", "b"]).value.as_str(), r#"["a","b"]"#);
         let t: TemplateKey<str> = TemplateKey::new("http.request.header");
-        assert_eq!(t.value("x-id", "1").key.as_str(), "http.request.header.x-id");
+        assert_eq!(
+            t.value("x-id", "1").key.as_str(),
+            "http.request.header.x-id"
+        );
     }
 }

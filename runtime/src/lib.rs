@@ -1,1 +1,60 @@
-//! semtel
+//! # semtel — semantic telemetry for Rust agent systems
+//!
+//! One attribute on a function gives a span that follows the OpenTelemetry
+//! semantic conventions, with attribute names and value types checked by the
+//! compiler against a YAML schema:
+//!
+//! ```no_run
+//! use semtel::traced_task;
+//!
+//! #[traced_task(attrs(orchestration.task.id = id))]
+//! fn run_task(id: &str) -> Result<(), String> {
+//!     Ok(())
+//! }
+//!
+//! let _telemetry = semtel::init();
+//! run_task("task-1").unwrap();
+//! ```
+//!
+//! Telemetry is configured with the standard `OTEL_*` variables or the
+//! [`Builder`]; [`init`] returns a guard that flushes and shuts down on drop.
+
+// The macros name `::semtel`; let them be used inside this crate too.
+extern crate self as semtel;
+
+mod clock;
+pub mod config;
+mod export;
+mod setup;
+pub mod testing;
+pub mod trace;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use config::{Protocol, TracesExporter};
+pub use semtel_macros::traced_task;
+pub use setup::{Builder, Telemetry, builder, init};
+pub use trace::{SpanContext, current_context, current_span};
+
+/// The bundled semantic conventions: typed attribute keys, enums, metric and
+/// span definitions.
+pub use semtel_conventions as conventions;
+
+/// Includes the conventions a crate's `build.rs` generated with
+/// `semtel_codegen::Generator`, as `mod semconv`.
+#[macro_export]
+macro_rules! include_conventions {
+    () => {
+        /// This crate's semantic conventions, generated from its schema.
+        pub mod semconv {
+            include!(concat!(env!("OUT_DIR"), "/semconv.rs"));
+        }
+    };
+}
+
+/// Prints one warning line on standard error. Telemetry problems are reported
+/// here and never interrupt the program.
+pub(crate) fn warn(args: std::fmt::Arguments<'_>) {
+    eprintln!("semtel: warning: {args}");
+}

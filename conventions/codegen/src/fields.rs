@@ -55,7 +55,10 @@ pub(crate) fn attr_type(node: &Node, sink: &mut Sink) -> Option<AttrType> {
     }
     sink.error(
         &node.loc,
-        format!("unknown type: expected a type name or a mapping with `members`, found {}", node.kind()),
+        format!(
+            "unknown type: expected a type name or a mapping with `members`, found {}",
+            node.kind()
+        ),
     );
     None
 }
@@ -73,7 +76,10 @@ fn enum_type(members: &Node, sink: &mut Sink) -> Option<Enum> {
             continue;
         };
         let Some(value_node) = item.get("value") else {
-            sink.error(&item.loc, format!("enum member `{}` has no `value`", id.text));
+            sink.error(
+                &item.loc,
+                format!("enum member `{}` has no `value`", id.text),
+            );
             continue;
         };
         let (value, ty) = match &value_node.value {
@@ -279,7 +285,10 @@ pub(crate) fn numbers(node: &Node, sink: &mut Sink) -> Option<Vec<f64>> {
             Value::Int(i) => out.push(i as f64),
             Value::Float(f) => out.push(f),
             _ => {
-                sink.error(&n.loc, format!("bucket boundary must be a number, found {}", n.kind()));
+                sink.error(
+                    &n.loc,
+                    format!("bucket boundary must be a number, found {}", n.kind()),
+                );
                 return None;
             }
         }

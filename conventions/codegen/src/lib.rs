@@ -5,10 +5,8 @@
 //! A user crate generates its own conventions from a `build.rs`:
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     semtel_codegen::Generator::new().schema_dir("semconv").run_build_script();
-//! }
+//! // build.rs: `fn main()` holds this one line.
+//! semtel_codegen::Generator::new().schema_dir("semconv").run_build_script();
 //! ```
 //!
 //! and includes the result once, at the crate root, with
@@ -42,7 +40,10 @@ pub const OUTPUT_FILE: &str = "semconv.rs";
 const BUNDLED: &[(&str, &str)] = &[
     ("error.yaml", include_str!("../../schema/error.yaml")),
     ("gen_ai.yaml", include_str!("../../schema/gen_ai.yaml")),
-    ("orchestration.yaml", include_str!("../../schema/orchestration.yaml")),
+    (
+        "orchestration.yaml",
+        include_str!("../../schema/orchestration.yaml"),
+    ),
 ];
 
 /// Names of the bundled schema files (for tests that compare with the directory).
@@ -94,7 +95,10 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>, sink: &mut Sink) {
     let entries = match std::fs::read_dir(path) {
         Ok(e) => e,
         Err(e) => {
-            sink.error(&Location::new(&file, 0, 0), format!("cannot read schema directory: {e}"));
+            sink.error(
+                &Location::new(&file, 0, 0),
+                format!("cannot read schema directory: {e}"),
+            );
             return;
         }
     };
@@ -211,7 +215,10 @@ impl Generator {
         let source = self.to_source()?;
         let io_err = |p: &Path, e: std::io::Error| {
             let file: std::sync::Arc<Path> = std::sync::Arc::from(p);
-            Error::from(Diagnostic::new(Location::new(&file, 0, 0), format!("cannot write: {e}")))
+            Error::from(Diagnostic::new(
+                Location::new(&file, 0, 0),
+                format!("cannot write: {e}"),
+            ))
         };
         let out = out_dir.join(OUTPUT_FILE);
         std::fs::write(&out, source).map_err(|e| io_err(&out, e))?;
@@ -241,4 +248,29 @@ impl Generator {
             std::process::exit(1);
         }
     }
+}
+
+/// A crate's own conventions as its build script recorded them in
+/// [`MANIFEST_FILE`]: the module path they are included at, and the schema
+/// resolved on top of the bundled conventions.
+pub struct UserSchema {
+    /// The Rust path of the generated module (`crate::semconv`).
+    pub module: String,
+    /// The resolved schema; bundled items are marked imported.
+    pub registry: Registry,
+}
+
+/// Reads a manifest written by [`Generator::write_to`] and loads its schema.
+pub fn load_manifest(text: &str) -> Result<UserSchema, Error> {
+    let mut module = String::from("crate::semconv");
+    let mut dirs = Vec::new();
+    for line in text.lines() {
+        if let Some(m) = line.strip_prefix("module ") {
+            module = m.trim().to_string();
+        } else if let Some(d) = line.strip_prefix("dir ") {
+            dirs.push(PathBuf::from(d.trim()));
+        }
+    }
+    let registry = load(&dirs, Some(&bundled()?))?;
+    Ok(UserSchema { module, registry })
 }

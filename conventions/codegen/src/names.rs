@@ -96,40 +96,22 @@ pub fn camel_ident(id: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn valid_ids() {
-        assert!(is_valid_id("gen_ai.agent.name"));
-        assert!(is_valid_id("http.response.status_code"));
-        assert!(!is_valid_id("Gen_ai.agent"));
-        assert!(!is_valid_id("gen_ai..name"));
-        assert!(!is_valid_id("gen-ai.name"));
-        assert!(!is_valid_id("1abc"));
-        assert!(!is_valid_id(""));
+/// The Rust variant names of an enum's members, in member order, made unique.
+/// `Custom` is reserved for values the schema does not list.
+pub fn variant_names(e: &crate::model::Enum) -> Vec<String> {
+    let mut seen: Vec<String> = vec!["Custom".to_string()];
+    for m in &e.members {
+        let mut v = camel_ident(&m.id);
+        if seen.contains(&v) {
+            v = format!("{v}{}", camel_ident(&m.value.to_string()));
+        }
+        while seen.contains(&v) {
+            v.push('_');
+        }
+        seen.push(v);
     }
-
-    #[test]
-    fn suggestions() {
-        let c = ["gen_ai.agent.name", "gen_ai.agent.id", "error.type"];
-        assert_eq!(closest("gen_ai.agent.nme", c), Some("gen_ai.agent.name"));
-        assert_eq!(closest("gen_ai.agnet.name", c), Some("gen_ai.agent.name"));
-        assert_eq!(closest("totally.different", c), None);
-        assert_eq!(distance("ab", "ba"), 1);
-    }
-
-    #[test]
-    fn idents() {
-        assert_eq!(module_ident("type"), "r#type");
-        assert_eq!(module_ident("self"), "self_");
-        assert_eq!(const_ident("name"), "NAME");
-        assert_eq!(const_ident("1xx"), "_1XX");
-        assert_eq!(camel_ident("invoke_agent"), "InvokeAgent");
-        assert_eq!(camel_ident("gcp.gen_ai"), "GcpGenAi");
-        assert_eq!(camel_ident("2xx"), "V2xx");
-    }
+    seen.remove(0);
+    seen
 }
 
 /// The Rust path segments, below the conventions module, of an attribute's key:
@@ -165,4 +147,40 @@ fn dotted_path(id: &str) -> Vec<String> {
     let mut out: Vec<String> = modules.iter().map(|s| module_ident(s)).collect();
     out.push(const_ident(last));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_ids() {
+        assert!(is_valid_id("gen_ai.agent.name"));
+        assert!(is_valid_id("http.response.status_code"));
+        assert!(!is_valid_id("Gen_ai.agent"));
+        assert!(!is_valid_id("gen_ai..name"));
+        assert!(!is_valid_id("gen-ai.name"));
+        assert!(!is_valid_id("1abc"));
+        assert!(!is_valid_id(""));
+    }
+
+    #[test]
+    fn suggestions() {
+        let c = ["gen_ai.agent.name", "gen_ai.agent.id", "error.type"];
+        assert_eq!(closest("gen_ai.agent.nme", c), Some("gen_ai.agent.name"));
+        assert_eq!(closest("gen_ai.agnet.name", c), Some("gen_ai.agent.name"));
+        assert_eq!(closest("totally.different", c), None);
+        assert_eq!(distance("ab", "ba"), 1);
+    }
+
+    #[test]
+    fn idents() {
+        assert_eq!(module_ident("type"), "r#type");
+        assert_eq!(module_ident("self"), "self_");
+        assert_eq!(const_ident("name"), "NAME");
+        assert_eq!(const_ident("1xx"), "_1XX");
+        assert_eq!(camel_ident("invoke_agent"), "InvokeAgent");
+        assert_eq!(camel_ident("gcp.gen_ai"), "GcpGenAi");
+        assert_eq!(camel_ident("2xx"), "V2xx");
+    }
 }

@@ -3,8 +3,7 @@
 
 use crate::error::Sink;
 use crate::model::{
-    AttrUse, Attribute, Entity, Event, Group, Metric, Registry, Requirement, Scalar, Span,
-    SpanKind,
+    AttrUse, Attribute, Entity, Event, Group, Metric, Registry, Requirement, Scalar, Span, SpanKind,
 };
 use crate::names;
 use crate::raw::{Entry, GroupKind, RawGroup, Spanned};
@@ -96,7 +95,10 @@ fn index_groups<'a>(groups: &'a [RawGroup], sink: &mut Sink) -> HashMap<&'a str,
         if let Some(prev) = index.insert(&g.id.text, g) {
             sink.error(
                 &g.id.loc,
-                format!("duplicate group id `{}`: already defined at {}", g.id.text, prev.id.loc),
+                format!(
+                    "duplicate group id `{}`: already defined at {}",
+                    g.id.text, prev.id.loc
+                ),
             );
         }
     }
@@ -142,7 +144,10 @@ impl Resolver<'_> {
                             format!(
                                 "dangling `ref`: no attribute `{}` is defined{}",
                                 r.id.text,
-                                names::did_you_mean(&r.id.text, self.reg.attributes.keys().map(String::as_str))
+                                names::did_you_mean(
+                                    &r.id.text,
+                                    self.reg.attributes.keys().map(String::as_str)
+                                )
                             ),
                         );
                         continue;
@@ -150,7 +155,10 @@ impl Resolver<'_> {
                     let def = &self.reg.attributes[&r.id.text];
                     vec![AttrUse {
                         id: r.id.text.clone(),
-                        requirement: r.requirement.clone().unwrap_or_else(|| def.requirement.clone()),
+                        requirement: r
+                            .requirement
+                            .clone()
+                            .unwrap_or_else(|| def.requirement.clone()),
                         brief: r.brief.clone(),
                         note: r.note.clone(),
                     }]
@@ -169,11 +177,20 @@ impl Resolver<'_> {
         out
     }
 
-    fn follow(&mut self, target: &Spanned, what: &str, stack: &mut Vec<String>, sink: &mut Sink) -> Vec<AttrUse> {
+    fn follow(
+        &mut self,
+        target: &Spanned,
+        what: &str,
+        stack: &mut Vec<String>,
+        sink: &mut Sink,
+    ) -> Vec<AttrUse> {
         if let Some(pos) = stack.iter().position(|s| *s == target.text) {
             let mut cycle = stack[pos..].to_vec();
             cycle.push(target.text.clone());
-            sink.error(&target.loc, format!("cycle in `{what}`: {}", cycle.join(" -> ")));
+            sink.error(
+                &target.loc,
+                format!("cycle in `{what}`: {}", cycle.join(" -> ")),
+            );
             return Vec::new();
         }
         if self.groups.contains_key(target.text.as_str()) {
@@ -221,7 +238,9 @@ fn build_item(g: &RawGroup, attributes: Vec<AttrUse>, reg: &mut Registry, sink: 
         GroupKind::Span { kind, name } => {
             let short = id.strip_prefix("span.").unwrap_or(&id).to_string();
             let span = Span {
-                name: name.clone().map_or_else(|| short.clone(), |n| crate::model::one_line(&n)),
+                name: name
+                    .clone()
+                    .map_or_else(|| short.clone(), |n| crate::model::one_line(&n)),
                 id: short.clone(),
                 kind: kind.unwrap_or(SpanKind::Internal),
                 brief: g.brief.clone(),
@@ -242,7 +261,10 @@ fn build_item(g: &RawGroup, attributes: Vec<AttrUse>, reg: &mut Registry, sink: 
             buckets,
         } => {
             let Some(instrument) = *instrument else {
-                sink.error(&name.loc, format!("metric `{}` has no `instrument`", name.text));
+                sink.error(
+                    &name.loc,
+                    format!("metric `{}` has no `instrument`", name.text),
+                );
                 return;
             };
             let Some(unit) = unit.clone() else {
@@ -252,7 +274,10 @@ fn build_item(g: &RawGroup, attributes: Vec<AttrUse>, reg: &mut Registry, sink: 
             if let Some(prev) = reg.metrics.get(&name.text).filter(|m| !m.imported) {
                 sink.error(
                     &name.loc,
-                    format!("duplicate metric `{}`: already defined at {}", name.text, prev.location),
+                    format!(
+                        "duplicate metric `{}`: already defined at {}",
+                        name.text, prev.location
+                    ),
                 );
                 return;
             }

@@ -2,8 +2,8 @@
 //! definitions, each documented from the schema.
 
 use crate::model::{
-    Attribute, Deprecation, Enum, MemberValue, Metric, Registry, Requirement, Scalar,
-    Span, TypeKind,
+    Attribute, Deprecation, Enum, MemberValue, Metric, Registry, Requirement, Scalar, Span,
+    TypeKind,
 };
 use crate::names;
 use std::collections::BTreeMap;
@@ -27,9 +27,11 @@ impl<T> Default for Tree<'_, T> {
 impl<'a, T> Tree<'a, T> {
     fn insert(&mut self, path: &[String], item: &'a T) {
         match path.split_first() {
-            Some((head, rest)) if !rest.is_empty() => {
-                self.children.entry(head.clone()).or_default().insert(rest, item)
-            }
+            Some((head, rest)) if !rest.is_empty() => self
+                .children
+                .entry(head.clone())
+                .or_default()
+                .insert(rest, item),
             _ => self.items.push(item),
         }
     }
@@ -131,7 +133,13 @@ pub(crate) fn emit(reg: &Registry, opts: &Options) -> String {
     }
     if !metrics.children.is_empty() || !metrics.items.is_empty() {
         out.line("");
-        item_module(&mut out, "metrics", "Metric definitions.", &metrics, &|o, m| metric(o, m, opts));
+        item_module(
+            &mut out,
+            "metrics",
+            "Metric definitions.",
+            &metrics,
+            &|o, m| metric(o, m, opts),
+        );
     }
     let mut spans = Tree::default();
     for s in reg.spans.values().filter(|s| !s.imported) {
@@ -139,14 +147,22 @@ pub(crate) fn emit(reg: &Registry, opts: &Options) -> String {
     }
     if !spans.children.is_empty() || !spans.items.is_empty() {
         out.line("");
-        item_module(&mut out, "spans", "Span definitions.", &spans, &|o, s| span(o, s, opts));
+        item_module(&mut out, "spans", "Span definitions.", &spans, &|o, s| {
+            span(o, s, opts)
+        });
     }
     out.text
 }
 
 const ALLOWS: &str = "#[allow(deprecated, clippy::all, clippy::pedantic, rustdoc::all)]";
 
-fn attr_module(out: &mut Out, name: &str, prefix: &str, tree: &Tree<'_, Attribute>, opts: &Options) {
+fn attr_module(
+    out: &mut Out,
+    name: &str,
+    prefix: &str,
+    tree: &Tree<'_, Attribute>,
+    opts: &Options,
+) {
     if out.depth == 0 {
         out.line(ALLOWS);
     }
@@ -164,7 +180,13 @@ fn attr_module(out: &mut Out, name: &str, prefix: &str, tree: &Tree<'_, Attribut
     out.close();
 }
 
-fn item_module<T>(out: &mut Out, name: &str, doc: &str, tree: &Tree<'_, T>, each: &dyn Fn(&mut Out, &T)) {
+fn item_module<T>(
+    out: &mut Out,
+    name: &str,
+    doc: &str,
+    tree: &Tree<'_, T>,
+    each: &dyn Fn(&mut Out, &T),
+) {
     if out.depth == 0 {
         out.line(ALLOWS);
     }
@@ -193,10 +215,19 @@ fn attribute(out: &mut Out, a: &Attribute, opts: &Options) {
     let konst = path.last().expect("path has a leaf");
     let t = &opts.types;
     let mut doc = vec![
-        if a.brief.is_empty() { format!("The `{}` attribute.", a.id) } else { a.brief.clone() },
+        if a.brief.is_empty() {
+            format!("The `{}` attribute.", a.id)
+        } else {
+            a.brief.clone()
+        },
         a.note.clone(),
     ];
-    let mut facts = format!("Attribute `{}`, type `{}`, {}", a.id, a.ty, a.requirement.name());
+    let mut facts = format!(
+        "Attribute `{}`, type `{}`, {}",
+        a.id,
+        a.ty,
+        a.requirement.name()
+    );
     if !a.stability.is_empty() {
         let _ = write!(facts, ", {}", a.stability);
     }
@@ -205,7 +236,14 @@ fn attribute(out: &mut Out, a: &Attribute, opts: &Options) {
     }
     doc.push(facts + ".");
     if !a.examples.is_empty() {
-        doc.push(format!("Examples: {}.", a.examples.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")));
+        doc.push(format!(
+            "Examples: {}.",
+            a.examples
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     out.doc(true, &doc);
     deprecated_attr(out, &a.deprecated);
@@ -235,41 +273,34 @@ fn scalar_rust(s: Scalar) -> &'static str {
     }
 }
 
-/// Variant names for an enum's members, made unique.
-pub(crate) fn variant_names(e: &Enum) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    for m in &e.members {
-        let mut v = names::camel_ident(&m.id);
-        if seen.contains(&v) {
-            v = format!("{v}{}", names::camel_ident(&m.value.to_string()));
-        }
-        while seen.contains(&v) {
-            v.push('_');
-        }
-        seen.push(v);
-    }
-    seen
-}
-
 fn enumeration(out: &mut Out, a: &Attribute, e: &Enum, name: &str, opts: &Options) {
     let t = &opts.types;
     let konst = names::attribute_path(&a.id).pop().unwrap_or_default();
     out.doc(true, &[format!("The values of [`{konst}`] (`{}`).", a.id)]);
     out.line("#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]");
     out.open(&format!("pub enum {name} {{"));
-    let variants = variant_names(e);
+    let variants = names::variant_names(e);
     for (m, v) in e.members.iter().zip(&variants) {
-        let brief = if m.brief.is_empty() { format!("`{}`", m.value) } else { m.brief.clone() };
-        out.doc(true, &[brief, m.note.clone(), format!("Wire value: `{}`.", m.value)]);
+        let brief = if m.brief.is_empty() {
+            format!("`{}`", m.value)
+        } else {
+            m.brief.clone()
+        };
+        out.doc(
+            true,
+            &[brief, m.note.clone(), format!("Wire value: `{}`.", m.value)],
+        );
         deprecated_attr(out, &m.deprecated);
         out.line(&format!("{v},"));
     }
-    out.close();
-    out.line("");
     let (ret, method) = match e.value_type {
         Scalar::Int => ("i64", "as_i64"),
         _ => ("&'static str", "as_str"),
     };
+    out.doc(true, &["A value the schema does not list.".to_string()]);
+    out.line(&format!("Custom({ret}),"));
+    out.close();
+    out.line("");
     out.line("#[allow(deprecated)]");
     out.open(&format!("impl {name} {{"));
     out.doc(true, &["The wire value.".to_string()]);
@@ -282,6 +313,7 @@ fn enumeration(out: &mut Out, a: &Attribute, e: &Enum, name: &str, opts: &Option
         };
         out.line(&format!("Self::{v} => {lit},"));
     }
+    out.line("Self::Custom(v) => v,");
     out.close();
     out.close();
     out.close();
@@ -314,7 +346,11 @@ fn metric(out: &mut Out, m: &Metric, opts: &Options) {
     if !m.attributes.is_empty() {
         doc.push(format!(
             "Attributes: {}.",
-            m.attributes.iter().map(|u| format!("`{}` ({})", u.id, u.requirement.name())).collect::<Vec<_>>().join(", ")
+            m.attributes
+                .iter()
+                .map(|u| format!("`{}` ({})", u.id, u.requirement.name()))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     out.doc(true, &doc);
@@ -325,15 +361,24 @@ fn metric(out: &mut Out, m: &Metric, opts: &Options) {
         crate::model::Instrument::Histogram => "Histogram",
         crate::model::Instrument::Gauge => "Gauge",
     };
-    let value = if m.value_type == Scalar::Int { "i64" } else { "f64" };
+    let value = if m.value_type == Scalar::Int {
+        "i64"
+    } else {
+        "f64"
+    };
     let buckets = match &m.buckets {
         Some(b) => format!(
             "Some(&[{}])",
-            b.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ")
+            b.iter()
+                .map(|x| format!("{x:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         None => "None".to_string(),
     };
-    out.open(&format!("pub const {konst}: {t}::MetricDef<{t}::{kind}, {value}> = {t}::MetricDef::new("));
+    out.open(&format!(
+        "pub const {konst}: {t}::MetricDef<{t}::{kind}, {value}> = {t}::MetricDef::new("
+    ));
     out.line(&format!("{:?},", m.name));
     out.line(&format!("{:?},", m.unit));
     out.line(&format!("{:?},", crate::model::one_line(&m.brief)));
@@ -349,14 +394,24 @@ fn span(out: &mut Out, s: &Span, opts: &Options) {
     let doc = vec![
         s.brief.clone(),
         s.note.clone(),
-        format!("Span `{}`: named `{}`, kind {}.", s.id, s.name, s.kind.name()),
+        format!(
+            "Span `{}`: named `{}`, kind {}.",
+            s.id,
+            s.name,
+            s.kind.name()
+        ),
     ];
     out.doc(true, &doc);
     deprecated_attr(out, &s.deprecated);
-    out.open(&format!("pub const {konst}: {t}::SpanDef = {t}::SpanDef {{"));
+    out.open(&format!(
+        "pub const {konst}: {t}::SpanDef = {t}::SpanDef {{"
+    ));
     out.line(&format!("id: {:?},", s.id));
     out.line(&format!("name: {:?},", s.name));
-    out.line(&format!("kind: {t}::SpanKind::{},", names::camel_ident(s.kind.name())));
+    out.line(&format!(
+        "kind: {t}::SpanKind::{},",
+        names::camel_ident(s.kind.name())
+    ));
     out.open("attributes: &[");
     for u in &s.attributes {
         let r = match u.requirement {

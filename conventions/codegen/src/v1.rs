@@ -83,7 +83,10 @@ fn metric_kind(node: &Node, id: &Spanned, sink: &mut Sink) -> Option<GroupKind> 
     let name = match fields::spanned(node, "metric_name") {
         Some(n) => n,
         None => {
-            sink.error(&id.loc, format!("metric `{}` has no `metric_name`", id.text));
+            sink.error(
+                &id.loc,
+                format!("metric `{}` has no `metric_name`", id.text),
+            );
             return None;
         }
     };

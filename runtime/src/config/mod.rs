@@ -1,0 +1,123 @@
+//! What telemetry to produce and where to send it. Settings come, in order of
+//! precedence, from the builder in code, then the standard `OTEL_*`
+//! environment variables, then the OpenTelemetry defaults.
+
+mod env;
+
+pub use env::{EnvSource, Lookup};
+
+use crate::trace::Sampler;
+use std::time::Duration;
+
+/// Where spans go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TracesExporter {
+    /// OTLP to a collector.
+    Otlp,
+    /// An indented tree per trace on standard output.
+    Console,
+    /// Nowhere.
+    None,
+}
+
+/// The OTLP transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// OTLP over gRPC (default port 4317).
+    Grpc,
+    /// OTLP over HTTP with protobuf bodies (default port 4318).
+    HttpProtobuf,
+}
+
+impl Protocol {
+    /// The `OTEL_EXPORTER_OTLP_PROTOCOL` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http/protobuf",
+        }
+    }
+}
+
+/// Settings of an OTLP exporter for one signal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OtlpSettings {
+    /// The full endpoint URL (for HTTP including the signal path, `/v1/traces`).
+    pub endpoint: String,
+    /// The transport.
+    pub protocol: Protocol,
+    /// How long one export may take.
+    pub timeout: Duration,
+}
+
+/// Settings of the span batch worker (`OTEL_BSP_*`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchSettings {
+    /// How often buffered spans are exported.
+    pub schedule_delay: Duration,
+    /// Spans buffered per thread before new ones are dropped (and counted).
+    pub max_queue_size: usize,
+    /// Spans per export call.
+    pub max_export_batch_size: usize,
+    /// How long shutdown waits for the last export.
+    pub export_timeout: Duration,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        BatchSettings {
+            schedule_delay: Duration::from_millis(5000),
+            max_queue_size: 2048,
+            max_export_batch_size: 512,
+            export_timeout: Duration::from_millis(30_000),
+        }
+    }
+}
+
+/// Everything [`crate::Builder::init`] sets up, after precedence is applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// No telemetry at all (`OTEL_SDK_DISABLED=true`).
+    pub disabled: bool,
+    /// `service.name`.
+    pub service_name: String,
+    /// Further resource attributes (`OTEL_RESOURCE_ATTRIBUTES`).
+    pub resource: Vec<(String, String)>,
+    /// Where spans go (several at once are allowed).
+    pub traces_exporters: Vec<TracesExporter>,
+    /// The OTLP span exporter.
+    pub traces_otlp: OtlpSettings,
+    /// Head sampling.
+    pub sampler: Sampler,
+    /// The batch worker.
+    pub batch: BatchSettings,
+    /// Attributes kept per span (`OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`).
+    pub span_attribute_count_limit: usize,
+}
+
+/// The endpoint OTLP uses when none is configured.
+pub(crate) fn default_endpoint(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Grpc => "http://localhost:4317",
+        Protocol::HttpProtobuf => "http://localhost:4318",
+    }
+}
+
+/// A signal's endpoint from the base endpoint: HTTP appends the signal path.
+pub(crate) fn signal_endpoint(base: &str, protocol: Protocol, path: &str) -> String {
+    match protocol {
+        Protocol::Grpc => base.to_string(),
+        Protocol::HttpProtobuf => format!("{}/{path}", base.trim_end_matches('/')),
+    }
+}
+
+/// `unknown_service:<executable>`, the specification's default service name.
+pub(crate) fn default_service_name() -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+    match exe {
+        Some(e) => format!("unknown_service:{e}"),
+        None => "unknown_service".to_string(),
+    }
+}

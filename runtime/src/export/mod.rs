@@ -1,0 +1,19 @@
+//! Where finished spans go. The batch worker hands each batch to every sink.
+
+pub(crate) mod console;
+pub(crate) mod memory;
+pub(crate) mod otlp;
+
+use crate::trace::SpanRecord;
+
+/// A destination for finished spans, driven by the batch worker thread.
+pub(crate) trait SpanSink: Send {
+    /// A short name for warnings (`otlp`, `console`).
+    fn name(&self) -> &str;
+    /// Delivers one batch; an error is counted and reported, never raised.
+    fn export(&mut self, spans: &[SpanRecord]) -> Result<(), String>;
+    /// Delivers anything held back.
+    fn flush(&mut self) {}
+    /// Releases resources; called once, last.
+    fn shutdown(&mut self) {}
+}

@@ -1,0 +1,162 @@
+//! The OTLP sink: converts span records to SDK span data in batches and sends
+//! them with `opentelemetry-otlp` (gRPC or HTTP/protobuf) from the worker thread.
+
+use super::SpanSink;
+use crate::clock::to_system_time;
+use crate::config::{OtlpSettings, Protocol};
+use crate::trace::{SpanRecord, Status};
+use opentelemetry::InstrumentationScope;
+use opentelemetry::trace::{self as otel, TraceFlags, TraceState};
+use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter as _, SpanLinks};
+use semtel_conventions::SpanKind;
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub(crate) struct OtlpSink {
+    rt: tokio::runtime::Runtime,
+    exporter: SpanExporter,
+    scopes: HashMap<&'static str, InstrumentationScope>,
+    timeout: Duration,
+}
+
+/// A current-thread runtime private to the export thread.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the export runtime: {e}"))
+}
+
+impl OtlpSink {
+    /// Builds the exporter; fails only on settings the exporter rejects.
+    pub fn new(s: &OtlpSettings, resource: &Resource) -> Result<Self, String> {
+        let rt = runtime()?;
+        let mut exporter = {
+            let _enter = rt.enter();
+            let built = match s.protocol {
+                Protocol::Grpc => SpanExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(s.endpoint.clone())
+                    .with_timeout(s.timeout)
+                    .build(),
+                Protocol::HttpProtobuf => SpanExporter::builder()
+                    .with_http()
+                    .with_endpoint(s.endpoint.clone())
+                    .with_timeout(s.timeout)
+                    .build(),
+            };
+            built.map_err(|e| {
+                format!(
+                    "cannot build the OTLP span exporter for {}: {e}",
+                    s.endpoint
+                )
+            })?
+        };
+        exporter.set_resource(resource);
+        Ok(OtlpSink {
+            rt,
+            exporter,
+            scopes: HashMap::new(),
+            timeout: s.timeout,
+        })
+    }
+
+    fn scope(&mut self, module: &'static str) -> InstrumentationScope {
+        self.scopes
+            .entry(module)
+            .or_insert_with(|| {
+                let name = module.split("::").next().unwrap_or(module).to_string();
+                InstrumentationScope::builder(name).build()
+            })
+            .clone()
+    }
+}
+
+/// The SDK's form of a span record.
+pub(crate) fn span_data(r: &SpanRecord, scope: InstrumentationScope) -> SpanData {
+    let mut events = SpanEvents::default();
+    events.events = r
+        .events
+        .iter()
+        .map(|e| {
+            otel::Event::new(
+                e.name.clone(),
+                to_system_time(e.time),
+                e.attributes.clone(),
+                0,
+            )
+        })
+        .collect();
+    let mut links = SpanLinks::default();
+    links.links = r
+        .links
+        .iter()
+        .map(|l| {
+            let ctx = otel::SpanContext::new(
+                l.trace_id,
+                l.span_id,
+                TraceFlags::SAMPLED,
+                true,
+                TraceState::default(),
+            );
+            otel::Link::new(ctx, l.attributes.clone(), 0)
+        })
+        .collect();
+    SpanData {
+        span_context: otel::SpanContext::new(
+            r.trace_id,
+            r.span_id,
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        ),
+        parent_span_id: r.parent_span_id,
+        parent_span_is_remote: r.parent_remote,
+        span_kind: match r.kind {
+            SpanKind::Internal => otel::SpanKind::Internal,
+            SpanKind::Client => otel::SpanKind::Client,
+            SpanKind::Server => otel::SpanKind::Server,
+            SpanKind::Producer => otel::SpanKind::Producer,
+            SpanKind::Consumer => otel::SpanKind::Consumer,
+        },
+        name: r.name.clone(),
+        start_time: to_system_time(r.start),
+        end_time: to_system_time(r.end),
+        attributes: r.attributes.clone(),
+        dropped_attributes_count: 0,
+        events,
+        links,
+        status: match &r.status {
+            Status::Unset => otel::Status::Unset,
+            Status::Ok => otel::Status::Ok,
+            Status::Error(d) => otel::Status::error(d.clone()),
+        },
+        instrumentation_scope: scope,
+    }
+}
+
+impl SpanSink for OtlpSink {
+    fn name(&self) -> &str {
+        "otlp"
+    }
+
+    fn export(&mut self, spans: &[SpanRecord]) -> Result<(), String> {
+        let batch: Vec<SpanData> = spans
+            .iter()
+            .map(|r| {
+                let scope = self.scope(r.scope);
+                span_data(r, scope)
+            })
+            .collect();
+        self.rt
+            .block_on(self.exporter.export(batch))
+            .map_err(|e| e.to_string())
+    }
+
+    fn shutdown(&mut self) {
+        let _enter = self.rt.enter();
+        let _ = self.exporter.shutdown_with_timeout(self.timeout);
+    }
+}

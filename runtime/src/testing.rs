@@ -1,0 +1,101 @@
+//! Capturing spans in memory, for tests of instrumented code.
+//!
+//! ```
+//! use semtel::traced_task;
+//!
+//! #[traced_task(attrs(gen_ai.agent.name = "planner"))]
+//! fn plan() -> Result<u32, String> { Ok(3) }
+//!
+//! let capture = semtel::testing::capture();
+//! plan().unwrap();
+//! let spans = capture.spans();
+//! assert_eq!(spans[0].name, "plan");
+//! assert_eq!(spans[0].attribute("gen_ai.agent.name").unwrap().as_str(), "planner");
+//! ```
+//!
+//! Telemetry is global to the process, so captures are taken one at a time:
+//! a second `capture()` waits until the first is dropped.
+
+use crate::config::{BatchSettings, TracesExporter};
+use crate::trace::{Sampler, SpanRecord};
+use crate::{Telemetry, builder};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Installed in-memory telemetry; every span is recorded and kept.
+pub struct Capture {
+    store: Arc<Mutex<Vec<SpanRecord>>>,
+    telemetry: Option<Telemetry>,
+    _turn: MutexGuard<'static, ()>,
+}
+
+/// Installs telemetry that records every span in memory (and nothing else).
+pub fn capture() -> Capture {
+    let turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let store = Arc::new(Mutex::new(Vec::new()));
+    let telemetry = builder()
+        .env_source(|_| None)
+        .service_name("semtel-test")
+        .traces_exporter(TracesExporter::None)
+        .sampler(Sampler::AlwaysOn)
+        .batch(BatchSettings {
+            schedule_delay: Duration::from_millis(50),
+            max_queue_size: 65_536,
+            max_export_batch_size: 4096,
+            export_timeout: Duration::from_secs(10),
+        })
+        .capture_into(Arc::clone(&store))
+        .init();
+    Capture {
+        store,
+        telemetry: Some(telemetry),
+        _turn: turn,
+    }
+}
+
+impl Capture {
+    /// Every span finished so far, in the order the pipeline received them.
+    pub fn spans(&self) -> Vec<SpanRecord> {
+        if let Some(t) = &self.telemetry {
+            t.flush();
+        }
+        self.store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The one finished span named `name`; panics if there is none or several.
+    pub fn span(&self, name: &str) -> SpanRecord {
+        let mut found: Vec<SpanRecord> = self
+            .spans()
+            .into_iter()
+            .filter(|s| s.name == name)
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one span named {name:?}, found {}",
+            found.len()
+        );
+        found.remove(0)
+    }
+
+    /// Forgets the spans captured so far.
+    pub fn clear(&self) {
+        self.spans();
+        self.store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        // Shut down while still holding the turn.
+        self.telemetry.take();
+    }
+}

@@ -1,0 +1,15 @@
+//! Spans: their identity, the current span of each thread, sampling, and the
+//! path from a finished span to the exporters.
+
+mod context;
+pub(crate) mod id;
+pub(crate) mod pipeline;
+mod record;
+mod sampler;
+mod span;
+
+pub use context::{SpanContext, current_context};
+pub use pipeline::{dropped_spans, failed_exports};
+pub use record::{SpanEvent, SpanLink, SpanRecord, Status};
+pub use sampler::{Root, Sampler};
+pub use span::{ActiveSpan, CurrentSpan, Entered, Parent, Site, current_span};

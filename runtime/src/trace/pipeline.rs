@@ -1,0 +1,354 @@
+//! From a finished span to the exporters: per-thread buffers filled on the hot
+//! path, drained in batches by one worker thread that owns the exporters.
+//!
+//! Memory is bounded: each thread buffers at most `max_queue_size` spans and
+//! counts what it drops. Exporting never blocks the instrumented program.
+
+use super::context::SpanContext;
+use super::record::SpanRecord;
+use super::sampler::Prepared;
+use crate::export::SpanSink;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What the hot path reads: present while telemetry is installed.
+#[derive(Debug)]
+pub(crate) struct Hot {
+    pub sampler: Prepared,
+    /// The parent adopted from the process environment (`TRACEPARENT`), if any.
+    pub process_parent: SpanContext,
+    pub max_queue: usize,
+    pub flush_at: usize,
+    pub max_attributes: usize,
+    pub wake: Arc<Shared>,
+}
+
+static HOT: AtomicPtr<Hot> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The installed hot-path state, or `None` when telemetry is off. One atomic load.
+#[inline]
+pub(crate) fn hot() -> Option<&'static Hot> {
+    let p = HOT.load(Ordering::Acquire);
+    // SAFETY: `install` publishes leaked, never-freed `Hot` values only.
+    unsafe { p.as_ref() }
+}
+
+fn install_hot(h: Option<Hot>) {
+    let p = h.map_or(std::ptr::null_mut(), |h| Box::into_raw(Box::new(h)));
+    // The previous value is leaked on purpose: a span may still be reading it.
+    HOT.store(p, Ordering::Release);
+}
+
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+static EXPORT_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// Spans dropped because a thread's buffer was full (since the process started).
+pub fn dropped_spans() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
+}
+
+/// Span batches an exporter failed to deliver (since the process started).
+pub fn failed_exports() -> u64 {
+    EXPORT_FAILURES.load(Ordering::Relaxed)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+struct ThreadBuffer {
+    spans: Mutex<Vec<SpanRecord>>,
+}
+
+static BUFFERS: Mutex<Vec<Arc<ThreadBuffer>>> = Mutex::new(Vec::new());
+
+/// Spans of threads whose buffer is already gone (ended during thread exit).
+static ORPHANS: Mutex<Vec<SpanRecord>> = Mutex::new(Vec::new());
+
+thread_local! {
+    static LOCAL: Arc<ThreadBuffer> = {
+        let b = Arc::new(ThreadBuffer { spans: Mutex::new(Vec::new()) });
+        lock(&BUFFERS).push(Arc::clone(&b));
+        b
+    };
+}
+
+/// Hands a finished span to the pipeline.
+#[inline]
+pub(crate) fn submit(rec: SpanRecord, hot: &Hot) {
+    let mut rec = Some(rec);
+    let pushed = LOCAL.try_with(|b| {
+        if let Some(r) = rec.take() {
+            push(&b.spans, r, hot);
+        }
+    });
+    if pushed.is_err() {
+        // The thread is exiting and its buffer is gone.
+        if let Some(r) = rec {
+            push(&ORPHANS, r, hot);
+        }
+    }
+}
+
+#[inline]
+fn push(buf: &Mutex<Vec<SpanRecord>>, rec: SpanRecord, hot: &Hot) {
+    let mut v = lock(buf);
+    if v.len() >= hot.max_queue {
+        drop(v);
+        DROPPED.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    v.push(rec);
+    let len = v.len();
+    drop(v);
+    if len == hot.flush_at {
+        hot.wake.wake();
+    }
+}
+
+fn drain_all(out: &mut Vec<SpanRecord>) {
+    let buffers: Vec<Arc<ThreadBuffer>> = {
+        let mut all = lock(&BUFFERS);
+        // Forget buffers of threads that ended (only the registry holds them) once empty.
+        all.retain(|b| Arc::strong_count(b) > 1 || !lock(&b.spans).is_empty());
+        all.clone()
+    };
+    for b in buffers {
+        let mut v = lock(&b.spans);
+        if out.is_empty() {
+            std::mem::swap(out, &mut v);
+        } else {
+            out.append(&mut v);
+        }
+    }
+    out.append(&mut lock(&ORPHANS));
+}
+
+/// Wakes the worker and tracks flush requests.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    state: Mutex<WorkerState>,
+    cv: Condvar,
+    done: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct WorkerState {
+    wake: bool,
+    flush_requested: u64,
+    flush_done: u64,
+    shutdown: bool,
+    stopped: bool,
+}
+
+impl Shared {
+    fn wake(&self) {
+        lock(&self.state).wake = true;
+        self.cv.notify_one();
+    }
+}
+
+/// Settings of the batch worker.
+#[derive(Clone, Debug)]
+pub(crate) struct BatchConfig {
+    pub schedule_delay: Duration,
+    pub max_queue: usize,
+    pub max_export_batch: usize,
+}
+
+/// The running pipeline: the worker thread and its exporters.
+pub(crate) struct Pipeline {
+    shared: Arc<Shared>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl Pipeline {
+    /// Starts the worker and publishes the hot-path state.
+    pub fn start(
+        sinks: Vec<Box<dyn SpanSink>>,
+        cfg: BatchConfig,
+        sampler: Prepared,
+        process_parent: SpanContext,
+        max_attributes: usize,
+    ) -> Pipeline {
+        let shared = Arc::new(Shared::default());
+        let worker_shared = Arc::clone(&shared);
+        let run_cfg = cfg.clone();
+        let worker = std::thread::Builder::new()
+            .name("semtel-export".into())
+            .spawn(move || run(worker_shared, sinks, run_cfg));
+        let worker = match worker {
+            Ok(w) => w,
+            Err(e) => {
+                crate::warn(format_args!(
+                    "cannot start the export thread ({e}); tracing is off"
+                ));
+                lock(&shared.state).stopped = true;
+                return Pipeline {
+                    shared,
+                    worker: None,
+                };
+            }
+        };
+        install_hot(Some(Hot {
+            sampler,
+            process_parent,
+            max_queue: cfg.max_queue,
+            flush_at: (cfg.max_export_batch).clamp(1, cfg.max_queue.max(1)),
+            max_attributes,
+            wake: Arc::clone(&shared),
+        }));
+        Pipeline {
+            shared,
+            worker: Some(worker),
+        }
+    }
+
+    /// Exports everything buffered so far; waits at most `timeout`.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = lock(&self.shared.state);
+        if st.stopped {
+            return false;
+        }
+        st.flush_requested += 1;
+        let want = st.flush_requested;
+        self.shared.cv.notify_one();
+        while st.flush_done < want && !st.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self
+                .shared
+                .done
+                .wait_timeout(st, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        st.flush_done >= want
+    }
+
+    /// Stops recording, exports what is buffered and shuts the exporters
+    /// down; waits at most `timeout`.
+    pub fn shutdown(mut self, timeout: Duration) -> bool {
+        install_hot(None);
+        let flushed = self.flush(timeout);
+        lock(&self.shared.state).shutdown = true;
+        self.shared.cv.notify_one();
+        let deadline = Instant::now() + timeout;
+        let mut st = lock(&self.shared.state);
+        while !st.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self
+                .shared
+                .done
+                .wait_timeout(st, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        drop(st);
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+        flushed
+    }
+}
+
+fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig) {
+    let mut batch = Vec::new();
+    let mut warned = Warnings::default();
+    loop {
+        let (flush_target, shutdown) = {
+            let mut st = lock(&shared.state);
+            if !st.wake && st.flush_requested == st.flush_done && !st.shutdown {
+                st = shared
+                    .cv
+                    .wait_timeout(st, cfg.schedule_delay)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            st.wake = false;
+            (st.flush_requested, st.shutdown)
+        };
+        drain_all(&mut batch);
+        for chunk in batch.chunks(cfg.max_export_batch.max(1)) {
+            for sink in &mut sinks {
+                if let Err(e) = sink.export(chunk) {
+                    EXPORT_FAILURES.fetch_add(1, Ordering::Relaxed);
+                    warned.export_failed(sink.name(), chunk.len(), &e);
+                }
+            }
+        }
+        batch.clear();
+        if batch.capacity() > cfg.max_queue * 4 {
+            batch.shrink_to(cfg.max_queue);
+        }
+        warned.drops();
+        let mut st = lock(&shared.state);
+        if st.flush_done < flush_target {
+            drop(st);
+            for sink in &mut sinks {
+                sink.flush();
+            }
+            st = lock(&shared.state);
+            st.flush_done = flush_target;
+            shared.done.notify_all();
+        }
+        if shutdown {
+            drop(st);
+            for sink in &mut sinks {
+                sink.shutdown();
+            }
+            lock(&shared.state).stopped = true;
+            shared.done.notify_all();
+            return;
+        }
+    }
+}
+
+/// Rate-limited warnings about lost telemetry: at most one line per kind every 10 s.
+#[derive(Default)]
+struct Warnings {
+    last_export: Option<Instant>,
+    last_drop: Option<Instant>,
+    reported_drops: u64,
+}
+
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
+fn due(last: &mut Option<Instant>) -> bool {
+    let now = Instant::now();
+    if last.is_some_and(|t| now.duration_since(t) < WARN_EVERY) {
+        return false;
+    }
+    *last = Some(now);
+    true
+}
+
+impl Warnings {
+    fn export_failed(&mut self, sink: &str, n: usize, err: &str) {
+        if due(&mut self.last_export) {
+            crate::warn(format_args!(
+                "exporting {n} spans to {sink} failed: {err} (further failures are counted, reported every 10 s)"
+            ));
+        }
+    }
+
+    fn drops(&mut self) {
+        let total = dropped_spans();
+        if total > self.reported_drops && due(&mut self.last_drop) {
+            crate::warn(format_args!(
+                "dropped {} spans because a span buffer was full ({} in total); raise OTEL_BSP_MAX_QUEUE_SIZE or lower the span rate",
+                total - self.reported_drops,
+                total
+            ));
+            self.reported_drops = total;
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! A finished span as semtel records it: raw, cheap to build on the hot path,
+//! converted to exporter formats in batches off it.
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{SpanId, TraceId};
+use semtel_conventions::SpanKind;
+use std::borrow::Cow;
+
+/// How a span ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Status {
+    /// Nothing was said.
+    #[default]
+    Unset,
+    /// Explicitly successful.
+    Ok,
+    /// Failed, with a description.
+    Error(Cow<'static, str>),
+}
+
+/// Something that happened at a point in a span's life (an exception, a retry).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpanEvent {
+    /// The event's name (`exception`).
+    pub name: Cow<'static, str>,
+    /// When it happened, in nanoseconds since the Unix epoch.
+    pub time: u64,
+    /// What describes it.
+    pub attributes: Vec<KeyValue>,
+}
+
+/// A link to another span (a follows-from relation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpanLink {
+    /// The linked span's trace.
+    pub trace_id: TraceId,
+    /// The linked span.
+    pub span_id: SpanId,
+    /// What describes the link.
+    pub attributes: Vec<KeyValue>,
+}
+
+/// A span: its identity, timing, attributes, events and outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpanRecord {
+    /// The trace it belongs to.
+    pub trace_id: TraceId,
+    /// Its own id.
+    pub span_id: SpanId,
+    /// Its parent's id ([`SpanId::INVALID`] for a root).
+    pub parent_span_id: SpanId,
+    /// Whether the parent lives in another process.
+    pub parent_remote: bool,
+    /// The span name.
+    pub name: Cow<'static, str>,
+    /// The span kind.
+    pub kind: SpanKind,
+    /// Start, in nanoseconds since the Unix epoch.
+    pub start: u64,
+    /// End, in nanoseconds since the Unix epoch.
+    pub end: u64,
+    /// Attributes in the order they were set (a later value for a key replaces an earlier one).
+    pub attributes: Vec<KeyValue>,
+    /// Events in the order they happened.
+    pub events: Vec<SpanEvent>,
+    /// Links to other spans.
+    pub links: Vec<SpanLink>,
+    /// The outcome.
+    pub status: Status,
+    /// The instrumentation scope (the module that made the span).
+    pub scope: &'static str,
+}
+
+impl SpanRecord {
+    /// The value of attribute `key`, if set.
+    pub fn attribute(&self, key: &str) -> Option<&opentelemetry::Value> {
+        self.attributes
+            .iter()
+            .rev()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| &kv.value)
+    }
+
+    /// How long the span took, in nanoseconds.
+    pub fn duration_nanos(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// Sets `kv`, replacing an earlier value of the same key.
+    pub(crate) fn set(&mut self, kv: KeyValue) {
+        match self.attributes.iter_mut().find(|a| a.key == kv.key) {
+            Some(existing) => existing.value = kv.value,
+            None => self.attributes.push(kv),
+        }
+    }
+}

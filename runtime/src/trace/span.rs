@@ -1,0 +1,305 @@
+//! A span in progress: started by the macros, current while its code runs,
+//! recorded when it ends (also when the code panics).
+
+use super::context::{self, Current, SpanContext};
+use super::id;
+use super::pipeline::{self, Hot};
+use super::record::{SpanEvent, SpanRecord, Status};
+use crate::clock;
+use opentelemetry::KeyValue;
+use opentelemetry::trace::SpanId;
+use semtel_conventions::{IntoValue, Key, SpanKind};
+use std::borrow::Cow;
+
+/// Where a span comes from: fixed per call site, so it costs nothing per call.
+#[derive(Debug)]
+pub struct Site {
+    /// The span name.
+    pub name: &'static str,
+    /// The span kind.
+    pub kind: SpanKind,
+    /// The instrumentation scope (the module path of the instrumented code).
+    pub scope: &'static str,
+}
+
+/// Which span a new span hangs under.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Parent {
+    /// The span the calling code runs in, else the process's parent from its
+    /// environment (`TRACEPARENT`), else none (a new trace).
+    #[default]
+    Current,
+    /// A new trace, whatever is current.
+    Root,
+    /// This context (from another thread, task or process).
+    Explicit(SpanContext),
+}
+
+enum State {
+    Off,
+    Unsampled(SpanContext),
+    Recording(Box<Recording>),
+}
+
+struct Recording {
+    ctx: SpanContext,
+    record: SpanRecord,
+    hot: &'static Hot,
+}
+
+/// A span in progress. It ends when dropped; a panic while it is current
+/// marks it failed.
+pub struct ActiveSpan {
+    state: State,
+}
+
+impl ActiveSpan {
+    /// Starts a span. When telemetry is off this costs one atomic load.
+    #[inline]
+    pub fn start(site: &'static Site, parent: Parent) -> ActiveSpan {
+        match pipeline::hot() {
+            None => ActiveSpan { state: State::Off },
+            Some(hot) => Self::start_with(hot, site.name.into(), site.kind, site.scope, parent),
+        }
+    }
+
+    /// Starts a span with a name computed at run time.
+    pub fn start_named(name: String, site: &'static Site, parent: Parent) -> ActiveSpan {
+        match pipeline::hot() {
+            None => ActiveSpan { state: State::Off },
+            Some(hot) => Self::start_with(hot, name.into(), site.kind, site.scope, parent),
+        }
+    }
+
+    fn start_with(
+        hot: &'static Hot,
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        scope: &'static str,
+        parent: Parent,
+    ) -> ActiveSpan {
+        let parent = match parent {
+            Parent::Current => {
+                let cur = context::current().ctx;
+                if cur.is_valid() {
+                    cur
+                } else {
+                    hot.process_parent
+                }
+            }
+            Parent::Root => SpanContext::NONE,
+            Parent::Explicit(ctx) => ctx,
+        };
+        let has_parent = parent.is_valid();
+        let trace_id = if has_parent {
+            parent.trace_id
+        } else {
+            id::trace_id()
+        };
+        let sampled = hot
+            .sampler
+            .sample(has_parent.then_some(parent.sampled), trace_id);
+        let ctx = SpanContext {
+            trace_id,
+            span_id: id::span_id(),
+            sampled,
+            remote: false,
+        };
+        if !sampled {
+            return ActiveSpan {
+                state: State::Unsampled(ctx),
+            };
+        }
+        let record = SpanRecord {
+            trace_id,
+            span_id: ctx.span_id,
+            parent_span_id: if has_parent {
+                parent.span_id
+            } else {
+                SpanId::INVALID
+            },
+            parent_remote: parent.remote,
+            name,
+            kind,
+            start: clock::now(),
+            end: 0,
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            status: Status::Unset,
+            scope,
+        };
+        ActiveSpan {
+            state: State::Recording(Box::new(Recording { ctx, record, hot })),
+        }
+    }
+
+    /// The span's identity ([`SpanContext::NONE`] when telemetry is off).
+    pub fn context(&self) -> SpanContext {
+        match &self.state {
+            State::Off => SpanContext::NONE,
+            State::Unsampled(ctx) => *ctx,
+            State::Recording(r) => r.ctx,
+        }
+    }
+
+    /// Whether the span is being recorded (sampled, telemetry on).
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        matches!(self.state, State::Recording(_))
+    }
+
+    fn record_mut(&mut self) -> Option<&mut SpanRecord> {
+        match &mut self.state {
+            State::Recording(r) => Some(&mut r.record),
+            _ => None,
+        }
+    }
+
+    /// Sets an attribute (checked against its key's type).
+    pub fn set<T: ?Sized, V: IntoValue<T>>(&mut self, key: Key<T>, value: V) {
+        if let Some(r) = self.record_mut() {
+            r.set(key.value(value));
+        }
+    }
+
+    /// Sets several attributes, built only when the span is recorded.
+    #[inline]
+    pub fn set_with(&mut self, f: impl FnOnce(&mut Vec<KeyValue>)) {
+        if let State::Recording(r) = &mut self.state {
+            let limit = r.hot.max_attributes;
+            f(&mut r.record.attributes);
+            r.record.attributes.truncate(limit);
+        }
+    }
+
+    /// Marks the span failed with `description`.
+    pub fn set_error(&mut self, description: impl Into<Cow<'static, str>>) {
+        if let Some(r) = self.record_mut() {
+            r.status = Status::Error(description.into());
+        }
+    }
+
+    /// Adds an event.
+    pub fn add_event(&mut self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
+        if let Some(r) = self.record_mut() {
+            r.events.push(SpanEvent {
+                name: name.into(),
+                time: clock::now(),
+                attributes,
+            });
+        }
+    }
+
+    /// Runs `f` with this span current: spans started inside become its children.
+    #[inline]
+    pub fn in_scope<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        let _entered = self.enter();
+        f()
+    }
+
+    /// Makes this span current until the returned guard is dropped.
+    #[inline]
+    pub fn enter(&mut self) -> Entered<'_> {
+        let current = match &mut self.state {
+            State::Off => None,
+            State::Unsampled(ctx) => Some(Current {
+                ctx: *ctx,
+                record: std::ptr::null_mut(),
+            }),
+            State::Recording(r) => Some(Current {
+                ctx: r.ctx,
+                record: &mut r.record,
+            }),
+        };
+        Entered {
+            previous: current.map(context::replace),
+            _span: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for ActiveSpan {
+    fn drop(&mut self) {
+        if let State::Recording(r) = std::mem::replace(&mut self.state, State::Off) {
+            let Recording {
+                mut record, hot, ..
+            } = *r;
+            record.end = clock::now();
+            if std::thread::panicking() && !matches!(record.status, Status::Error(_)) {
+                record.status = Status::Error("panicked".into());
+            }
+            pipeline::submit(record, hot);
+        }
+    }
+}
+
+/// Keeps a span current; restores the previous span when dropped (also on panic).
+pub struct Entered<'a> {
+    previous: Option<Current>,
+    _span: std::marker::PhantomData<&'a mut ActiveSpan>,
+}
+
+impl Drop for Entered<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(p) = self.previous {
+            context::restore(p);
+        }
+    }
+}
+
+/// The span the calling code runs in, for setting what is known only later.
+///
+/// ```
+/// semtel::current_span().set(semtel::conventions::gen_ai::usage::OUTPUT_TOKENS, 180);
+/// ```
+pub fn current_span() -> CurrentSpan {
+    CurrentSpan {
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// A handle on the current span; every call acts on the span current at that moment.
+pub struct CurrentSpan {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl CurrentSpan {
+    fn with(&self, f: impl FnOnce(&mut SpanRecord)) {
+        let cur = context::current();
+        // SAFETY: a non-null `record` points into the span guard that made
+        // itself current on this thread; it stays alive and in place until that
+        // guard's `Entered` restores the previous context, and nothing else
+        // touches the record while the instrumented code runs.
+        if let Some(r) = unsafe { cur.record.as_mut() } {
+            f(r);
+        }
+    }
+
+    /// Sets an attribute on the current span (checked against its key's type).
+    pub fn set<T: ?Sized, V: IntoValue<T>>(&self, key: Key<T>, value: V) {
+        self.with(|r| r.set(key.value(value)));
+    }
+
+    /// Adds an event to the current span.
+    pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
+        self.with(|r| {
+            r.events.push(SpanEvent {
+                name: name.into(),
+                time: clock::now(),
+                attributes,
+            })
+        });
+    }
+
+    /// Marks the current span failed.
+    pub fn set_error(&self, description: impl Into<Cow<'static, str>>) {
+        self.with(|r| r.status = Status::Error(description.into()));
+    }
+
+    /// The current span's identity.
+    pub fn context(&self) -> SpanContext {
+        context::current().ctx
+    }
+}

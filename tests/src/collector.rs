@@ -1,0 +1,228 @@
+//! The rotel OpenTelemetry collector as a test peer: started on free loopback
+//! ports, printing everything it receives, stopped when dropped.
+
+use crate::{find_tool, free_port, poll, wait_for_port, workspace_root};
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running rotel collector.
+pub struct Rotel {
+    child: Child,
+    out: PathBuf,
+    /// The OTLP/gRPC port.
+    pub grpc_port: u16,
+    /// The OTLP/HTTP port.
+    pub http_port: u16,
+    _dir: TempDir,
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A new empty directory under the system temporary directory.
+    pub fn new(prefix: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "{prefix}-{}-{}",
+            std::process::id(),
+            crate::free_port()
+        ));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn rotel_binary() -> PathBuf {
+    let venv = workspace_root().join(".venv/lib");
+    let mut candidates = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&venv) {
+        for e in entries.flatten() {
+            candidates.push(e.path().join("site-packages/rotel/rotel-agent"));
+        }
+    }
+    find_tool("SEMTEL_ROTEL_AGENT", &candidates, "rotel-agent")
+}
+
+impl Rotel {
+    /// Starts the collector and waits until both ports accept connections.
+    pub fn start() -> Rotel {
+        let dir = TempDir::new("semtel-rotel");
+        let out = dir.0.join("rotel.out");
+        let grpc_port = free_port();
+        let http_port = free_port();
+        let log = File::create(&out).expect("create collector log");
+        let child = Command::new(rotel_binary())
+            .args(["start", "--otlp-grpc-endpoint"])
+            .arg(format!("127.0.0.1:{grpc_port}"))
+            .arg("--otlp-http-endpoint")
+            .arg(format!("127.0.0.1:{http_port}"))
+            .args([
+                "--debug-log",
+                "traces",
+                "--debug-log",
+                "metrics",
+                "--debug-log",
+                "logs",
+            ])
+            .args([
+                "--debug-log-verbosity",
+                "detailed",
+                "--exporter",
+                "blackhole",
+            ])
+            .stdout(Stdio::from(log.try_clone().expect("dup log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start rotel-agent");
+        let rotel = Rotel {
+            child,
+            out,
+            grpc_port,
+            http_port,
+            _dir: dir,
+        };
+        let up = wait_for_port(grpc_port, Duration::from_secs(10))
+            && wait_for_port(http_port, Duration::from_secs(10));
+        assert!(up, "rotel did not start listening:\n{}", rotel.output());
+        rotel
+    }
+
+    /// `http://127.0.0.1:<grpc port>`.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.grpc_port)
+    }
+
+    /// `http://127.0.0.1:<http port>`.
+    pub fn http_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    /// Everything the collector printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
+    /// The spans received so far.
+    pub fn spans(&self) -> Vec<Span> {
+        parse_spans(&self.output())
+    }
+
+    /// Waits until at least `n` spans have arrived; panics with the output if not.
+    pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<Span> {
+        poll(timeout, || {
+            let s = self.spans();
+            (s.len() >= n).then_some(s)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "expected {n} spans at the collector, got {}:\n{}",
+                self.spans().len(),
+                self.output()
+            )
+        })
+    }
+}
+
+impl Drop for Rotel {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        if poll(Duration::from_secs(5), || {
+            self.child.try_wait().ok().flatten()
+        })
+        .is_none()
+        {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// A span as the collector printed it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Span {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits, empty for a root.
+    pub parent_id: String,
+    /// 16 hex digits.
+    pub id: String,
+    /// The span name.
+    pub name: String,
+    /// `SPAN_KIND_INTERNAL`, ...
+    pub kind: String,
+    /// `STATUS_CODE_UNSET`, `STATUS_CODE_ERROR`, ...
+    pub status_code: String,
+    /// The status message.
+    pub status_message: String,
+    /// Attributes as printed: `("key", "Str(value)")`.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Span {
+    /// The printed value of attribute `key` (`Str(x)`, `Int(3)`).
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses the collector's detailed debug output into spans.
+pub fn parse_spans(text: &str) -> Vec<Span> {
+    let mut spans: Vec<Span> = Vec::new();
+    let mut in_attrs = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("Span #") {
+            spans.push(Span::default());
+            in_attrs = false;
+            continue;
+        }
+        let Some(s) = spans.last_mut() else { continue };
+        if let Some((k, v)) = t.split_once(':').map(|(k, v)| (k.trim(), v.trim())) {
+            match k {
+                "Trace ID" => s.trace_id = v.to_string(),
+                "Parent ID" => s.parent_id = v.to_string(),
+                "ID" => s.id = v.to_string(),
+                "Name" => s.name = v.to_string(),
+                "Kind" => s.kind = v.to_string(),
+                "Status code" => s.status_code = v.to_string(),
+                "Status message" => s.status_message = v.to_string(),
+                "Attributes" => in_attrs = true,
+                _ if in_attrs && k.starts_with("->") => {
+                    s.attributes
+                        .push((k.trim_start_matches("->").trim().to_string(), v.to_string()));
+                }
+                _ => in_attrs = in_attrs && k.starts_with("->"),
+            }
+        } else if t.starts_with("ResourceSpans") || t.starts_with("ScopeSpans") {
+            in_attrs = false;
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parses_rotel_output() {
+        let text = "Span #0\n    Trace ID       : aa\n    Parent ID      : \n    ID             : bb\n    Name           : task.execute\n    Kind           : SPAN_KIND_INTERNAL\n    Status code    : STATUS_CODE_ERROR\n    Status message : boom: x\nAttributes:\n     -> orchestration.task.id: Str(t-1)\n     -> n: Int(3)\n";
+        let s = &super::parse_spans(text)[0];
+        assert_eq!(s.name, "task.execute");
+        assert_eq!(s.parent_id, "");
+        assert_eq!(s.status_message, "boom: x");
+        assert_eq!(s.attr("orchestration.task.id"), Some("Str(t-1)"));
+        assert_eq!(s.attr("n"), Some("Int(3)"));
+    }
+}
