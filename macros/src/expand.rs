@@ -69,7 +69,9 @@ pub fn instrumented(f: ItemFn, plan: &Plan) -> TokenStream {
             __semtel_result
         }
     };
-    let ItemFn { attrs, vis, sig, .. } = &f;
+    let ItemFn {
+        attrs, vis, sig, ..
+    } = &f;
     quote!(#(#attrs)* #vis #sig #new_body)
 }
 
