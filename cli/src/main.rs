@@ -1,5 +1,7 @@
 //! The `semtel` command.
 
+mod schema;
+
 use std::process::ExitCode;
 
 const HELP: &str = "\
@@ -8,6 +10,8 @@ semtel — semantic telemetry for Rust agent systems
 Usage: semtel <command> [options]
 
 Commands:
+  schema check DIR...            Load and resolve a schema; print counts and errors
+  schema docs DIR... --out FILE  Write Markdown tables documenting a schema
   help       Print this help
   version    Print the version
 
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
             println!("semtel {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
+        Some("schema") => schema::run(&args[1..]),
         Some(other) => {
             eprintln!("semtel: unknown command `{other}`; run `semtel --help` for the commands");
             ExitCode::from(2)

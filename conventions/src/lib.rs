@@ -22,7 +22,7 @@ pub use metric_def::{
     Counter, Gauge, Histogram, Instrument, InstrumentKind, MetricDef, UpDownCounter,
 };
 pub use span_def::{Requirement, SpanDef, SpanKind};
-pub use typed_key::{AttributeEnum, IntoValue, Key, TemplateKey};
+pub use typed_key::{AnyValue, AttributeEnum, IntoValue, Key, TemplateKey};
 
 /// The value type the generated code uses for attribute values.
 pub use opentelemetry::Value;

@@ -104,6 +104,27 @@ impl<T: ?Sized> fmt::Debug for TemplateKey<T> {
     }
 }
 
+/// The value type of `any` attributes: a string, number, boolean or array.
+#[derive(Debug)]
+pub enum AnyValue {}
+
+macro_rules! any_value {
+    ($($t:ty),*) => {$(
+        impl IntoValue<AnyValue> for $t {
+            fn into_value(self) -> Value {
+                Value::from(self)
+            }
+        }
+    )*};
+}
+any_value!(&'static str, String, i64, f64, bool, StringValue);
+
+impl IntoValue<AnyValue> for Value {
+    fn into_value(self) -> Value {
+        self
+    }
+}
+
 /// A generated enum whose variants carry their wire values.
 pub trait AttributeEnum: Copy {
     /// The wire value.

@@ -31,6 +31,7 @@ pub(crate) fn attr_type(node: &Node, sink: &mut Sink) -> Option<AttrType> {
         };
         let kind = match inner.strip_suffix("[]") {
             Some(elem) => scalar_type(elem).map(TypeKind::Array),
+            None if inner == "any" => Some(TypeKind::Any),
             None => scalar_type(inner).map(TypeKind::Scalar),
         };
         return match kind {
@@ -39,8 +40,8 @@ pub(crate) fn attr_type(node: &Node, sink: &mut Sink) -> Option<AttrType> {
                 sink.error(
                     &node.loc,
                     format!(
-                        "unknown type `{text}`; expected string, int, double, boolean, \
-                         an array of one (`string[]`), `template[...]` or an enum with `members`"
+                        "unknown type `{text}`; expected string, int, double, boolean, any, \
+                         an array (`string[]`), `template[...]` or an enum with `members`"
                     ),
                 );
                 None

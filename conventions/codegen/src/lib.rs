@@ -12,6 +12,7 @@
 //! and includes the result once, at the crate root, with
 //! `semtel::include_conventions!();`, which defines `mod semconv`.
 
+mod docs;
 mod error;
 mod fields;
 pub mod model;
@@ -20,6 +21,7 @@ mod raw;
 mod resolve;
 mod rust;
 mod v1;
+mod v2;
 mod yaml;
 
 pub use error::{Diagnostic, Error, Location};
@@ -58,7 +60,7 @@ pub fn bundled() -> Result<Registry, Error> {
     for (name, text) in BUNDLED {
         let file: std::sync::Arc<Path> = std::sync::Arc::from(Path::new(name));
         match yaml::Node::parse(text, &file) {
-            Ok(root) => groups.extend(parse_file(&root, &mut sink)),
+            Ok(root) => groups.extend(parse_file(&root, None, &mut sink)),
             Err(d) => sink.push(d),
         }
     }
@@ -69,6 +71,20 @@ pub fn bundled() -> Result<Registry, Error> {
 /// Loads and resolves every `.yaml`/`.yml` file under `dirs` (recursively, in
 /// path order), on top of `base` when given.
 pub fn load(dirs: &[impl AsRef<Path>], base: Option<&Registry>) -> Result<Registry, Error> {
+    let (reg, diagnostics) = load_partial(dirs, base);
+    if diagnostics.is_empty() {
+        Ok(reg)
+    } else {
+        Err(Error::new(diagnostics))
+    }
+}
+
+/// Like [`load`], but returns what could be resolved together with every
+/// problem found (for reports that show both).
+pub fn load_partial(
+    dirs: &[impl AsRef<Path>],
+    base: Option<&Registry>,
+) -> (Registry, Vec<Diagnostic>) {
     let mut sink = Sink::default();
     let mut files = Vec::new();
     for dir in dirs {
@@ -78,12 +94,12 @@ pub fn load(dirs: &[impl AsRef<Path>], base: Option<&Registry>) -> Result<Regist
     let mut groups = Vec::new();
     for f in &files {
         match yaml::load_file(f) {
-            Ok(root) => groups.extend(parse_file(&root, &mut sink)),
+            Ok(root) => groups.extend(parse_file(&root, base, &mut sink)),
             Err(d) => sink.push(d),
         }
     }
     let reg = resolve::resolve(groups, base, &mut sink);
-    sink.finish(reg)
+    (reg, Error::new(sink.diagnostics).diagnostics().to_vec())
 }
 
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>, sink: &mut Sink) {
@@ -122,9 +138,20 @@ fn is_manifest(p: &Path) -> bool {
     )
 }
 
-fn parse_file(root: &yaml::Node, sink: &mut Sink) -> Vec<raw::RawGroup> {
+fn parse_file(root: &yaml::Node, base: Option<&Registry>, sink: &mut Sink) -> Vec<raw::RawGroup> {
     if root.get("groups").is_some() {
         v1::parse(root, sink)
+    } else if let Some(format) = root.get("file_format") {
+        if format.as_str() == Some("definition/2") {
+            v2::check_imports(root, base, sink);
+            v2::parse(root, sink)
+        } else {
+            sink.error(
+                &format.loc,
+                "unknown `file_format`; expected `definition/2`",
+            );
+            Vec::new()
+        }
     } else if matches!(&root.value, yaml::Value::Null) {
         Vec::new()
     } else {
@@ -144,6 +171,11 @@ pub fn to_rust(reg: &Registry, types_path: &str) -> String {
             types: types_path.to_string(),
         },
     )
+}
+
+/// Markdown tables documenting a registry (what `semtel schema docs` writes).
+pub fn to_markdown(reg: &Registry, title: &str) -> String {
+    docs::markdown(reg, title)
 }
 
 /// Where the schema for a crate's conventions comes from and where its code goes.

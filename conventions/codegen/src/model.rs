@@ -56,6 +56,8 @@ pub enum TypeKind {
     Array(Scalar),
     /// A closed set of values.
     Enum(Enum),
+    /// Any scalar or array (`any` in the schema).
+    Any,
 }
 
 /// An attribute's full type: a kind, possibly as a template whose key takes a suffix.
@@ -73,6 +75,7 @@ impl fmt::Display for AttrType {
             TypeKind::Scalar(s) => s.name().to_string(),
             TypeKind::Array(s) => format!("{}[]", s.name()),
             TypeKind::Enum(e) => format!("enum of {}", e.value_type.name()),
+            TypeKind::Any => "any".to_string(),
         };
         if self.template {
             write!(f, "template[{inner}]")
@@ -421,28 +424,18 @@ pub struct Entity {
 impl Registry {
     /// Summary counts, in the order `semtel schema check` prints them.
     pub fn counts(&self) -> Counts {
-        let enums = self
-            .attributes
-            .values()
-            .filter(|a| matches!(a.ty.kind, TypeKind::Enum(_)))
-            .count();
-        let deprecated = self
-            .attributes
-            .values()
-            .filter(|a| a.deprecated.is_some())
-            .count()
-            + self
-                .metrics
-                .values()
-                .filter(|m| m.deprecated.is_some())
-                .count();
+        let attrs = || self.attributes.values().filter(|a| !a.imported);
+        let metrics = || self.metrics.values().filter(|m| !m.imported);
         Counts {
-            attributes: self.attributes.len(),
-            enums,
-            metrics: self.metrics.len(),
-            spans: self.spans.len(),
-            events: self.events.len(),
-            deprecated,
+            attributes: attrs().count(),
+            enums: attrs()
+                .filter(|a| matches!(a.ty.kind, TypeKind::Enum(_)))
+                .count(),
+            metrics: metrics().count(),
+            spans: self.spans.values().filter(|s| !s.imported).count(),
+            events: self.events.values().filter(|e| !e.imported).count(),
+            deprecated: attrs().filter(|a| a.deprecated.is_some()).count()
+                + metrics().filter(|m| m.deprecated.is_some()).count(),
         }
     }
 }

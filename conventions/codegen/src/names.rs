@@ -97,21 +97,30 @@ pub fn camel_ident(id: &str) -> String {
 }
 
 /// The Rust variant names of an enum's members, in member order, made unique.
+/// Live members are named first, so a deprecated member whose name collides
+/// with a live one (`azure_vm` beside `azure.vm`) gets the suffix.
 /// `Custom` is reserved for values the schema does not list.
 pub fn variant_names(e: &crate::model::Enum) -> Vec<String> {
-    let mut seen: Vec<String> = vec!["Custom".to_string()];
-    for m in &e.members {
-        let mut v = camel_ident(&m.id);
-        if seen.contains(&v) {
-            v = format!("{v}{}", camel_ident(&m.value.to_string()));
-        }
+    let mut out = vec![String::new(); e.members.len()];
+    let mut seen = vec!["Custom".to_string()];
+    let live = (0..e.members.len()).filter(|&i| e.members[i].deprecated.is_none());
+    let old = (0..e.members.len()).filter(|&i| e.members[i].deprecated.is_some());
+    for i in live.chain(old) {
+        let base = camel_ident(&e.members[i].id);
+        let mut v = base.clone();
+        let mut n = 1;
         while seen.contains(&v) {
-            v.push('_');
+            n += 1;
+            v = if e.members[i].deprecated.is_some() && n == 2 {
+                format!("{base}Deprecated")
+            } else {
+                format!("{base}{n}")
+            };
         }
-        seen.push(v);
+        seen.push(v.clone());
+        out[i] = v;
     }
-    seen.remove(0);
-    seen
+    out
 }
 
 /// The Rust path segments, below the conventions module, of an attribute's key:
@@ -143,7 +152,7 @@ pub fn enum_name(id: &str) -> String {
 
 fn dotted_path(id: &str) -> Vec<String> {
     let segs: Vec<&str> = id.split('.').collect();
-    let (last, modules) = segs.split_last().expect("split yields one item");
+    let (last, modules) = segs.split_last().unwrap_or((&"", &[]));
     let mut out: Vec<String> = modules.iter().map(|s| module_ident(s)).collect();
     out.push(const_ident(last));
     out

@@ -30,6 +30,9 @@ pub(crate) enum GroupKind {
         name: String,
     },
     Entity,
+    /// A refinement of a metric (v2 `metric_refinements`): its references are
+    /// checked, it defines nothing new.
+    Refinement,
 }
 
 /// A group of any kind.

@@ -26,9 +26,38 @@ pub(crate) fn resolve(groups: Vec<RawGroup>, base: Option<&Registry>, sink: &mut
         resolved.push((g, uses));
     }
     for (g, uses) in resolved {
-        build_item(g, uses, &mut reg, sink);
+        let inherited = inherited_span_kind(g, &index);
+        build_item(g, uses, inherited, &mut reg, sink);
     }
+    check_namespaces(&reg, sink);
     reg
+}
+
+/// The kind a span without `span_kind` takes from the span it extends or refines.
+fn inherited_span_kind(g: &RawGroup, index: &HashMap<&str, &RawGroup>) -> Option<SpanKind> {
+    let mut cur = g;
+    for _ in 0..16 {
+        match &cur.kind {
+            GroupKind::Span { kind: Some(k), .. } => return Some(*k),
+            _ => cur = index.get(cur.extends.as_ref()?.text.as_str())?,
+        }
+    }
+    None
+}
+
+/// Top-level modules the generator writes itself; no attribute namespace may take their names.
+const RESERVED_MODULES: &[&str] = &["metrics", "spans"];
+
+fn check_namespaces(reg: &Registry, sink: &mut Sink) {
+    for a in reg.attributes.values().filter(|a| !a.imported) {
+        let root = a.id.split('.').next().unwrap_or_default();
+        if a.id.contains('.') && RESERVED_MODULES.contains(&root) {
+            sink.error(
+                &a.location,
+                format!("invalid attribute name `{}`: the namespace `{root}` is reserved for generated {root} definitions", a.id),
+            );
+        }
+    }
 }
 
 fn imported(base: &Registry) -> Registry {
@@ -219,7 +248,13 @@ impl Resolver<'_> {
     }
 }
 
-fn build_item(g: &RawGroup, attributes: Vec<AttrUse>, reg: &mut Registry, sink: &mut Sink) {
+fn build_item(
+    g: &RawGroup,
+    attributes: Vec<AttrUse>,
+    inherited_kind: Option<SpanKind>,
+    reg: &mut Registry,
+    sink: &mut Sink,
+) {
     let id = g.id.text.clone();
     let location = g.loc.clone();
     match &g.kind {
@@ -237,12 +272,22 @@ fn build_item(g: &RawGroup, attributes: Vec<AttrUse>, reg: &mut Registry, sink: 
         }
         GroupKind::Span { kind, name } => {
             let short = id.strip_prefix("span.").unwrap_or(&id).to_string();
+            if let Some(prev) = reg.spans.get(&short).filter(|s| !s.imported) {
+                sink.error(
+                    &g.id.loc,
+                    format!(
+                        "duplicate span `{short}`: already defined at {}",
+                        prev.location
+                    ),
+                );
+                return;
+            }
             let span = Span {
                 name: name
                     .clone()
                     .map_or_else(|| short.clone(), |n| crate::model::one_line(&n)),
                 id: short.clone(),
-                kind: kind.unwrap_or(SpanKind::Internal),
+                kind: kind.or(inherited_kind).unwrap_or(SpanKind::Internal),
                 brief: g.brief.clone(),
                 note: g.note.clone(),
                 attributes,
@@ -318,6 +363,7 @@ fn build_item(g: &RawGroup, attributes: Vec<AttrUse>, reg: &mut Registry, sink: 
                 },
             );
         }
+        GroupKind::Refinement => {}
         GroupKind::Entity => {
             reg.entities.insert(
                 id.clone(),

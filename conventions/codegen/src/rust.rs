@@ -122,6 +122,10 @@ pub(crate) fn emit(reg: &Registry, opts: &Options) -> String {
     for a in reg.attributes.values().filter(|a| !a.imported) {
         attrs.insert(&names::attribute_path(&a.id), a);
     }
+    for a in &attrs.items {
+        out.line("");
+        attribute(&mut out, a, opts);
+    }
     for (name, child) in &attrs.children {
         out.line("");
         let prefix = name.trim_start_matches("r#").to_string();
@@ -252,6 +256,7 @@ fn attribute(out: &mut Out, a: &Attribute, opts: &Options) {
         TypeKind::Array(Scalar::String) => "[String]".to_string(),
         TypeKind::Array(s) => format!("[{}]", scalar_rust(*s)),
         TypeKind::Enum(_) => names::enum_name(&a.id),
+        TypeKind::Any => format!("{t}::AnyValue"),
     };
     let key = if a.ty.template { "TemplateKey" } else { "Key" };
     out.line(&format!(

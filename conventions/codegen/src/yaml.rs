@@ -30,10 +30,19 @@ pub(crate) enum Value {
 impl Node {
     /// Parses one file's text; `file` only labels locations.
     pub fn parse(text: &str, file: &Arc<Path>) -> Result<Node, Diagnostic> {
-        let docs = MarkedYaml::load_from_str(text).map_err(|e| {
-            let loc = Location::new(file, e.marker().line(), e.marker().col() + 1);
-            Diagnostic::new(loc, format!("YAML syntax: {}", e.info()))
-        })?;
+        let mut text = std::borrow::Cow::Borrowed(text);
+        let docs = loop {
+            match MarkedYaml::load_from_str(&text) {
+                Ok(docs) => break docs,
+                Err(e) => match indent_flow_closer(&text, e.marker().line(), e.info()) {
+                    Some(fixed) => text = std::borrow::Cow::Owned(fixed),
+                    None => {
+                        let loc = Location::new(file, e.marker().line(), e.marker().col() + 1);
+                        return Err(Diagnostic::new(loc, format!("YAML syntax: {}", e.info())));
+                    }
+                },
+            }
+        };
         match docs.into_iter().next() {
             Some(doc) => convert(&doc, file),
             None => Ok(Node {
@@ -98,6 +107,29 @@ impl Node {
             _ => None,
         }
     }
+}
+
+/// Common YAML writers (libyaml, Go) accept a flow collection's closing `]`
+/// or `}` on a line of its own at the enclosing block's indentation; the YAML
+/// 1.2 parser rejects it. Whitespace inside a flow collection carries no
+/// meaning, so indenting that line by two spaces reads the same document.
+/// Returns the text so fixed, when the error is of that kind.
+fn indent_flow_closer(text: &str, line: usize, info: &str) -> Option<String> {
+    if info != "invalid indentation" || line == 0 {
+        return None;
+    }
+    let target = text.lines().nth(line - 1)?;
+    if !matches!(target.trim_start().chars().next(), Some(']' | '}')) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            out.push_str("  ");
+        }
+        out.push_str(l);
+    }
+    Some(out)
 }
 
 fn convert(y: &MarkedYaml<'_>, file: &Arc<Path>) -> Result<Node, Diagnostic> {
