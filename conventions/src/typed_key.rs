@@ -40,6 +40,12 @@ impl<T: ?Sized> Key<T> {
     pub fn value<V: IntoValue<T>>(self, value: V) -> KeyValue {
         KeyValue::new(OtelKey::from_static_str(self.name), value.into_value())
     }
+
+    /// The key-value pair for a borrowed value (cloned), so that recording an
+    /// attribute never moves the caller's value.
+    pub fn value_ref<V: IntoValue<T> + Clone>(self, value: &V) -> KeyValue {
+        self.value(value.clone())
+    }
 }
 
 impl Key<str> {

@@ -1,5 +1,6 @@
-//! Parsing the arguments of `#[traced_task(...)]` into a small AST. Nothing
-//! here knows the schema; `check.rs` validates names against it.
+//! Parsing the arguments of `#[traced_task]`, `#[agent_step]` and
+//! `#[metered]` into a small AST. Nothing here knows the schema; `check.rs`
+//! validates names against it.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
@@ -7,6 +8,93 @@ use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Token};
+
+/// Which macro is being parsed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Macro {
+    TracedTask,
+    AgentStep,
+    Metered,
+}
+
+impl Macro {
+    pub fn name(self) -> &'static str {
+        match self {
+            Macro::TracedTask => "traced_task",
+            Macro::AgentStep => "agent_step",
+            Macro::Metered => "metered",
+        }
+    }
+
+    /// The macro an attribute path names, if it is one of ours.
+    pub fn of_path(path: &syn::Path) -> Option<Macro> {
+        match path.segments.last()?.ident.to_string().as_str() {
+            "traced_task" => Some(Macro::TracedTask),
+            "agent_step" => Some(Macro::AgentStep),
+            "metered" => Some(Macro::Metered),
+            _ => None,
+        }
+    }
+
+    fn options(self) -> &'static [(&'static str, Shape)] {
+        use Shape::*;
+        match self {
+            Macro::TracedTask => &[
+                ("name", Lit),
+                ("span", Dotted),
+                ("kind", Word),
+                ("parent", Value),
+                ("root", Flag),
+                ("links", Values),
+                ("attrs", Attrs),
+                ("error_type", Lit),
+                ("skip", Flag),
+            ],
+            Macro::AgentStep => &[
+                ("operation", Word),
+                ("agent", Value),
+                ("tool", Value),
+                ("model", Value),
+                ("provider", Value),
+                ("step", Lit),
+                ("attrs", Attrs),
+                ("capture", Capture),
+                ("parent", Value),
+                ("root", Flag),
+                ("links", Values),
+                ("error_type", Lit),
+            ],
+            Macro::Metered => &[
+                ("duration", Dotted),
+                ("calls", Dotted),
+                ("errors", Dotted),
+                ("in_flight", Dotted),
+                ("attrs", Attrs),
+            ],
+        }
+    }
+}
+
+/// What follows an option's key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// `key = "literal"`
+    Lit,
+    /// `key = dotted.schema.name`
+    Dotted,
+    /// `key = identifier`
+    Word,
+    /// `key = <expr>`
+    Value,
+    /// `key`
+    Flag,
+    /// `key(<expr>, ...)`
+    Values,
+    /// `key(dotted.name = <expr>, ...)`
+    Attrs,
+    /// `key(input = <expr>, output)`
+    Capture,
+}
 
 /// A dotted schema name as written (`gen_ai.agent.name`), keeping its tokens
 /// so errors point at exactly what the user wrote.
@@ -65,75 +153,193 @@ impl Parse for AttrArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let name: DottedName = input.parse()?;
         let _: Token![=] = input.parse()?;
-        let value: Expr = input.parse()?;
-        Ok(AttrArg { name, value })
+        Ok(AttrArg {
+            name,
+            value: input.parse()?,
+        })
     }
 }
 
-/// The arguments of `#[traced_task]`.
-#[derive(Default)]
-pub struct TaskArgs {
-    pub name: Option<LitStr>,
-    pub attrs: Vec<AttrArg>,
+/// One entry of `capture(...)`: `input = <expr>` or `output`.
+pub enum CaptureArg {
+    Input(Ident, Expr),
+    Output(Ident),
 }
 
-/// One `key = value` or `key(...)` option, before it is sorted into [`TaskArgs`].
-enum Opt {
-    Name(Ident, LitStr),
-    Attrs(Ident, Punctuated<AttrArg, Token![,]>),
-}
-
-impl Parse for Opt {
+impl Parse for CaptureArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let key = Ident::parse_any(input)?;
         match key.to_string().as_str() {
-            "name" => {
+            "input" => {
                 let _: Token![=] = input.parse()?;
-                Ok(Opt::Name(key, input.parse()?))
+                Ok(CaptureArg::Input(key, input.parse()?))
             }
-            "attrs" => {
-                let content;
-                syn::parenthesized!(content in input);
-                Ok(Opt::Attrs(
-                    key,
-                    content.parse_terminated(AttrArg::parse, Token![,])?,
-                ))
-            }
+            "output" => Ok(CaptureArg::Output(key)),
             other => Err(syn::Error::new(
                 key.span(),
-                format!("unknown option `{other}` for #[traced_task]; expected `name` or `attrs`"),
+                format!("unknown capture `{other}`; expected `input = <expr>` or `output`"),
             )),
         }
     }
 }
 
-impl Parse for TaskArgs {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let opts = Punctuated::<Opt, Token![,]>::parse_terminated(input)?;
-        let mut args = TaskArgs::default();
-        let mut seen: Vec<String> = Vec::new();
-        let mut errors: Option<syn::Error> = None;
-        for opt in opts {
-            let key = match &opt {
-                Opt::Name(k, _) | Opt::Attrs(k, _) => k.clone(),
-            };
-            if seen.contains(&key.to_string()) {
-                let e = syn::Error::new(key.span(), format!("duplicate option `{key}`"));
-                match &mut errors {
-                    Some(all) => all.combine(e),
-                    None => errors = Some(e),
-                }
-                continue;
+/// Every option of one macro invocation, as written.
+#[derive(Default)]
+pub struct Args {
+    pub name: Option<LitStr>,
+    pub span: Option<DottedName>,
+    pub kind: Option<Ident>,
+    pub parent: Option<Expr>,
+    pub root: Option<Ident>,
+    pub links: Vec<Expr>,
+    pub attrs: Vec<AttrArg>,
+    pub error_type: Option<LitStr>,
+    pub skip: Option<Ident>,
+    pub operation: Option<Ident>,
+    pub agent: Option<Expr>,
+    pub tool: Option<Expr>,
+    pub model: Option<Expr>,
+    pub provider: Option<Expr>,
+    pub step: Option<LitStr>,
+    pub capture: Vec<CaptureArg>,
+    pub duration: Option<DottedName>,
+    pub calls: Option<DottedName>,
+    pub errors: Option<DottedName>,
+    pub in_flight: Option<DottedName>,
+}
+
+impl Args {
+    /// Parses the arguments of `which`; every problem is reported at its token.
+    pub fn parse(which: Macro, tokens: TokenStream) -> syn::Result<Args> {
+        let parser = |input: ParseStream| parse_args(which, input);
+        syn::parse::Parser::parse2(parser, tokens)
+    }
+}
+
+fn parse_args(which: Macro, input: ParseStream) -> syn::Result<Args> {
+    let mut args = Args::default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut errors: Option<syn::Error> = None;
+    let push = |e: syn::Error, errors: &mut Option<syn::Error>| match errors {
+        Some(all) => all.combine(e),
+        None => *errors = Some(e),
+    };
+    while !input.is_empty() {
+        let key = Ident::parse_any(input)?;
+        let k = key.to_string();
+        let options = which.options();
+        let Some((_, shape)) = options.iter().find(|(n, _)| *n == k) else {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            let hint = semtel_codegen::names::did_you_mean(&k, names.iter().copied());
+            push(
+                syn::Error::new(
+                    key.span(),
+                    format!(
+                        "unknown option `{k}` for #[{}]{hint}; the options are: {}",
+                        which.name(),
+                        names.join(", ")
+                    ),
+                ),
+                &mut errors,
+            );
+            // Skip to the next top-level comma.
+            while !input.is_empty() && !input.peek(Token![,]) {
+                let _: proc_macro2::TokenTree = input.parse()?;
             }
-            seen.push(key.to_string());
-            match opt {
-                Opt::Name(_, lit) => args.name = Some(lit),
-                Opt::Attrs(_, list) => args.attrs = list.into_iter().collect(),
+            if !input.is_empty() {
+                let _: Token![,] = input.parse()?;
             }
+            continue;
+        };
+        if seen.contains(&k) {
+            push(
+                syn::Error::new(key.span(), format!("duplicate option `{k}`")),
+                &mut errors,
+            );
         }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(args),
+        seen.push(k.clone());
+        parse_value(&mut args, &key, *shape, input)?;
+        if !input.is_empty() {
+            let _: Token![,] = input.parse()?;
         }
     }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(args),
+    }
+}
+
+fn parse_value(args: &mut Args, key: &Ident, shape: Shape, input: ParseStream) -> syn::Result<()> {
+    let k = key.to_string();
+    match shape {
+        Shape::Flag => {
+            let slot = match k.as_str() {
+                "root" => &mut args.root,
+                _ => &mut args.skip,
+            };
+            *slot = Some(key.clone());
+        }
+        Shape::Values | Shape::Attrs | Shape::Capture => {
+            let content;
+            syn::parenthesized!(content in input);
+            match shape {
+                Shape::Values => {
+                    args.links = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?
+                        .into_iter()
+                        .collect()
+                }
+                Shape::Attrs => {
+                    args.attrs = Punctuated::<AttrArg, Token![,]>::parse_terminated(&content)?
+                        .into_iter()
+                        .collect()
+                }
+                _ => {
+                    args.capture = Punctuated::<CaptureArg, Token![,]>::parse_terminated(&content)?
+                        .into_iter()
+                        .collect()
+                }
+            }
+        }
+        Shape::Lit | Shape::Dotted | Shape::Word | Shape::Value => {
+            let _: Token![=] = input.parse()?;
+            match shape {
+                Shape::Lit => {
+                    let lit: LitStr = input.parse()?;
+                    *match k.as_str() {
+                        "name" => &mut args.name,
+                        "step" => &mut args.step,
+                        _ => &mut args.error_type,
+                    } = Some(lit);
+                }
+                Shape::Dotted => {
+                    let d: DottedName = input.parse()?;
+                    *match k.as_str() {
+                        "span" => &mut args.span,
+                        "duration" => &mut args.duration,
+                        "calls" => &mut args.calls,
+                        "errors" => &mut args.errors,
+                        _ => &mut args.in_flight,
+                    } = Some(d);
+                }
+                Shape::Word => {
+                    let w = Ident::parse_any(input)?;
+                    *match k.as_str() {
+                        "kind" => &mut args.kind,
+                        _ => &mut args.operation,
+                    } = Some(w);
+                }
+                _ => {
+                    let e: Expr = input.parse()?;
+                    *match k.as_str() {
+                        "parent" => &mut args.parent,
+                        "agent" => &mut args.agent,
+                        "tool" => &mut args.tool,
+                        "model" => &mut args.model,
+                        _ => &mut args.provider,
+                    } = Some(e);
+                }
+            }
+        }
+    }
+    Ok(())
 }

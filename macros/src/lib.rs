@@ -2,70 +2,76 @@
 //! re-exports them; the code they generate names `::semtel`.
 //!
 //! Arguments are parsed (`attr.rs`), checked against the semantic-convention
-//! schema (`check.rs`, `schema.rs`), and expanded (`expand.rs`). When an
-//! argument is wrong, the errors point at the offending tokens and the
-//! function is still emitted unchanged, so the rest of the crate and the IDE
-//! keep working.
+//! schema (`check.rs`, `schema.rs`), and expanded (`expand.rs`); `item.rs`
+//! finds the functions to instrument. When an argument is wrong, the errors
+//! point at the offending tokens and the function is still emitted unchanged,
+//! so the rest of the crate and the IDE keep working.
 
 mod attr;
 mod check;
+mod derive;
 mod expand;
+mod item;
 mod schema;
 
+use attr::Macro;
 use proc_macro::TokenStream;
-use quote::ToTokens;
-use syn::ItemFn;
 
-/// Wraps a function (sync or async) in a span.
+/// Wraps a function (sync, async, returning `impl Future`, or a method of an
+/// `#[async_trait]` impl) or every method of an `impl` block in a span.
 ///
-/// - `name = "..."`: the span name (default: the function's name).
-/// - `attrs(dotted.attribute.name = <expr>, ...)`: span attributes, checked
-///   against the schema: an unknown name or a value of the wrong type does not
-///   compile. Expressions may use the arguments; nothing else is recorded.
+/// - `name = "..."` (default: the function's name) or `span = dotted.span.id`
+///   (a span definition of the schema: its name, kind and required attributes apply);
+/// - `attrs(dotted.attribute.name = <expr>, ...)`: attributes checked against
+///   the schema (name, value type, enum values); expressions may use the
+///   arguments, which are borrowed, never moved. Nothing else is recorded;
+/// - `kind = internal|client|server|producer|consumer`;
+/// - `parent = <SpanContext>` or `root`; `links(<SpanContext>, ...)`;
+/// - `error_type = "..."` overrides the `error.type` of a returned `Err`;
+/// - `skip`, on a method of an instrumented `impl` block, leaves it alone.
 ///
-/// A returned `Err` marks the span failed with the error's `Display` text; a
-/// panic marks it failed and propagates unchanged.
+/// A returned `Err` marks the span failed with the error's message, sets
+/// `error.type` and records an `exception` event; a panic marks it failed and
+/// propagates unchanged.
 #[proc_macro_attribute]
 pub fn traced_task(args: TokenStream, item: TokenStream) -> TokenStream {
-    let item2: proc_macro2::TokenStream = item.clone().into();
-    let f: ItemFn = match syn::parse(item) {
-        Ok(f) => f,
-        Err(e) => {
-            let mut out = e.to_compile_error();
-            out.extend(item2);
-            return out.into();
-        }
-    };
-    match traced_task_impl(args.into(), &f) {
-        Ok(ts) => ts.into(),
-        Err(e) => {
-            let mut out = e.to_compile_error();
-            out.extend(f.to_token_stream());
-            out.into()
-        }
-    }
+    item::expand(Macro::TracedTask, args.into(), item.into()).into()
 }
 
-fn traced_task_impl(
-    args: proc_macro2::TokenStream,
-    f: &ItemFn,
-) -> syn::Result<proc_macro2::TokenStream> {
-    let args: attr::TaskArgs = syn::parse2(args)?;
-    let schema = schema::current().map_err(|e| {
-        syn::Error::new(
-            proc_macro2::Span::call_site(),
-            format!("semtel: cannot load the schema: {e}"),
-        )
-    })?;
-    let mut errors = check::Errors::default();
-    let attributes = check::attributes(schema, &args.attrs, &mut errors);
-    errors.finish()?;
-    let plan = expand::Plan {
-        name: args
-            .name
-            .map(|n| n.value())
-            .unwrap_or_else(|| f.sig.ident.to_string()),
-        attributes,
-    };
-    Ok(expand::instrumented(f.clone(), &plan))
+/// A span following the OpenTelemetry GenAI conventions for agent work, plus
+/// the step's duration and success/failure metrics.
+///
+/// - `operation = invoke_agent|execute_tool|chat|...` (a value of
+///   `gen_ai.operation.name`; default `invoke_agent`);
+/// - `agent = <expr>`, `tool = <expr>`, `model = <expr>`, `provider = <expr>`,
+///   `step = "..."`, `attrs(...)`;
+/// - `capture(input = <expr>, output)`: content recorded as JSON, only when the
+///   runtime allows it (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`);
+/// - `parent`, `root`, `links`, `error_type` as for `#[traced_task]`.
+#[proc_macro_attribute]
+pub fn agent_step(args: TokenStream, item: TokenStream) -> TokenStream {
+    item::expand(Macro::AgentStep, args.into(), item.into()).into()
+}
+
+/// Call counts, durations and calls in flight for a function.
+///
+/// With no arguments: `function.calls` (`function`, `module`, `result`,
+/// `error.type`), `function.calls.duration` (seconds) and
+/// `function.calls.concurrent`. Or bound to metrics of the schema:
+/// `duration = metric.name`, `calls = ...`, `errors = ...`, `in_flight = ...`,
+/// with `attrs(...)`: instrument kinds and attributes are checked against the
+/// definitions; high-cardinality attributes are rejected. Inside a sampled
+/// span, measurements carry it as an exemplar. Combined with `#[traced_task]`
+/// or `#[agent_step]` on the same function, one wrapper does both.
+#[proc_macro_attribute]
+pub fn metered(args: TokenStream, item: TokenStream) -> TokenStream {
+    item::expand(Macro::Metered, args.into(), item.into()).into()
+}
+
+/// Implements `semtel::ErrorType`: on an enum, each variant's name in
+/// snake_case (override with `#[error_type("...")]` on a variant); on a struct,
+/// its name in snake_case (or the `#[error_type("...")]` on the struct).
+#[proc_macro_derive(ErrorType, attributes(error_type))]
+pub fn derive_error_type(input: TokenStream) -> TokenStream {
+    derive::error_type(input.into()).into()
 }

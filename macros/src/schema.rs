@@ -4,7 +4,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
-use semtel_codegen::model::{Attribute, Registry};
+use semtel_codegen::model::{Attribute, Metric, Registry};
 use semtel_codegen::names;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -42,6 +42,16 @@ impl Schema {
     pub fn attribute_path(&self, a: &Attribute, span: Span) -> TokenStream {
         let mut ts = self.root(a.imported, span);
         for seg in names::attribute_path(&a.id) {
+            let ident = ident(&seg, span);
+            ts.extend(quote_spanned!(span=> :: #ident));
+        }
+        ts
+    }
+
+    /// The path of a metric definition's constant.
+    pub fn metric_path(&self, m: &Metric, span: Span) -> TokenStream {
+        let mut ts = self.root(m.imported, span);
+        for seg in names::metric_path(&m.name) {
             let ident = ident(&seg, span);
             ts.extend(quote_spanned!(span=> :: #ident));
         }

@@ -1,38 +1,13 @@
 //! Support for the code the macros generate. Not a public API: it may change
 //! in any release.
 
-pub use crate::trace::{ActiveSpan, Parent, Site};
+pub use crate::content::capture_enabled;
+pub use crate::metered::{Call, Descriptor2, Metered, MeteredDefs};
+pub use crate::outcome::{ClassifiedError, DebugError, DisplayError, Failure, NoError, Outcome};
+pub use crate::step::Step;
+pub use crate::trace::{ActiveSpan, Parent, Site, SpanContext};
 pub use opentelemetry::KeyValue;
-pub use semtel_conventions::SpanKind;
-
-/// Wraps a function's result so the matching outcome method is picked by
-/// auto-ref: `(&&Outcome(&r)).record(&mut span)`.
-pub struct Outcome<'a, T>(pub &'a T);
-
-/// Marks the span failed when the result is an `Err` that can be displayed.
-pub trait ResultOutcome {
-    /// Records the outcome.
-    fn record(&self, span: &mut ActiveSpan);
-}
-
-impl<T, E: std::fmt::Display> ResultOutcome for &Outcome<'_, Result<T, E>> {
-    #[inline]
-    fn record(&self, span: &mut ActiveSpan) {
-        if let Err(e) = self.0 {
-            if span.is_recording() {
-                span.set_error(e.to_string());
-            }
-        }
-    }
-}
-
-/// Any other result says nothing about the outcome.
-pub trait OtherOutcome {
-    /// Records nothing.
-    fn record(&self, _span: &mut ActiveSpan) {}
-}
-
-impl<T> OtherOutcome for Outcome<'_, T> {}
+pub use semtel_conventions::{Key, SpanKind};
 
 /// Makes a span current while the future it wraps is polled.
 pub struct Instrument<'a, F> {
@@ -61,5 +36,35 @@ impl<F: std::future::Future> std::future::Future for Instrument<'_, F> {
         let this = unsafe { self.get_unchecked_mut() };
         let _entered = this.span.enter();
         unsafe { std::pin::Pin::new_unchecked(&mut this.future) }.poll(cx)
+    }
+}
+
+/// Wraps a result for opt-in output capture:
+/// `(&&Capture(&result)).capture_into(&mut span, KEY)`.
+pub struct Capture<'a, T>(pub &'a T);
+
+/// Captures the `Ok` value of a `Result`.
+pub trait CaptureOk {
+    /// Sets `key` to the value as JSON.
+    fn capture_into(&self, span: &mut ActiveSpan, key: Key<str>);
+}
+
+impl<T: serde::Serialize, E> CaptureOk for &Capture<'_, Result<T, E>> {
+    fn capture_into(&self, span: &mut ActiveSpan, key: Key<str>) {
+        if let Ok(v) = self.0 {
+            span.set_json(key, v);
+        }
+    }
+}
+
+/// Captures any serializable value.
+pub trait CaptureValue {
+    /// Sets `key` to the value as JSON.
+    fn capture_into(&self, span: &mut ActiveSpan, key: Key<str>);
+}
+
+impl<T: serde::Serialize> CaptureValue for Capture<'_, T> {
+    fn capture_into(&self, span: &mut ActiveSpan, key: Key<str>) {
+        span.set_json(key, self.0);
     }
 }

@@ -24,18 +24,25 @@ extern crate self as semtel;
 
 mod clock;
 pub mod config;
+mod content;
 mod export;
+mod metered;
+pub mod metrics;
+mod outcome;
 mod setup;
+mod step;
 pub mod testing;
 pub mod trace;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use config::{Protocol, TracesExporter};
-pub use semtel_macros::traced_task;
+pub use config::{MetricsExporter, Protocol, TracesExporter};
+pub use outcome::{ErrorType, Failure};
+pub use semtel_macros::{ErrorType, agent_step, metered, traced_task};
 pub use setup::{Builder, Telemetry, builder, init};
-pub use trace::{SpanContext, current_context, current_span};
+pub use step::{CurrentStep, current_step};
+pub use trace::{SpanContext, current_context, current_span, in_current_span};
 
 /// The bundled semantic conventions: typed attribute keys, enums, metric and
 /// span definitions.

@@ -2,7 +2,7 @@
 //! and shuts everything down.
 
 use crate::config::{
-    self, BatchSettings, Config, EnvSource, OtlpSettings, Protocol, TracesExporter,
+    self, BatchSettings, Config, EnvSource, MetricsExporter, OtlpSettings, Protocol, TracesExporter,
 };
 use crate::export::{SpanSink, console::ConsoleSink, memory, otlp::OtlpSink};
 use crate::trace::{
@@ -38,6 +38,10 @@ pub struct Builder {
     service_name: Option<String>,
     traces_exporters: Option<Vec<TracesExporter>>,
     default_traces_exporters: Option<Vec<TracesExporter>>,
+    metrics_exporters: Option<Vec<MetricsExporter>>,
+    default_metrics_exporters: Option<Vec<MetricsExporter>>,
+    capture_content: Option<bool>,
+    cardinality_limit: Option<usize>,
     endpoint: Option<String>,
     protocol: Option<Protocol>,
     timeout: Option<Duration>,
@@ -69,6 +73,32 @@ impl Builder {
     /// OpenTelemetry default is OTLP; a demo may prefer the console).
     pub fn default_traces_exporter(mut self, e: TracesExporter) -> Self {
         self.default_traces_exporters = Some(vec![e]);
+        self
+    }
+
+    /// Where metrics go, overriding `OTEL_METRICS_EXPORTER`.
+    pub fn metrics_exporter(mut self, e: MetricsExporter) -> Self {
+        self.metrics_exporters = Some(vec![e]);
+        self
+    }
+
+    /// Where metrics go when `OTEL_METRICS_EXPORTER` is not set.
+    pub fn default_metrics_exporter(mut self, e: MetricsExporter) -> Self {
+        self.default_metrics_exporters = Some(vec![e]);
+        self
+    }
+
+    /// Allows or forbids recording GenAI content where the code opts in,
+    /// overriding `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
+    pub fn capture_content(mut self, allow: bool) -> Self {
+        self.capture_content = Some(allow);
+        self
+    }
+
+    /// Series per metric before new attribute sets go to the overflow series
+    /// (default 2000).
+    pub fn metric_cardinality_limit(mut self, limit: usize) -> Self {
+        self.cardinality_limit = Some(limit);
         self
     }
 
@@ -185,6 +215,18 @@ impl Builder {
             .count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT")
             .or_else(|| env.count("OTEL_ATTRIBUTE_COUNT_LIMIT"))
             .unwrap_or(128);
+        let attribute_value_length_limit = env
+            .count("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")
+            .or_else(|| env.count("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"));
+        let env_metrics = env.metrics_exporters("OTEL_METRICS_EXPORTER");
+        let metrics_exporters = self
+            .metrics_exporters
+            .clone()
+            .or(env_metrics)
+            .or_else(|| self.default_metrics_exporters.clone())
+            .unwrap_or_else(|| vec![MetricsExporter::Otlp]);
+        let env_capture = env.bool("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT");
+        let capture_content = self.capture_content.or(env_capture).unwrap_or(false);
         let cfg = Config {
             disabled,
             service_name,
@@ -198,6 +240,12 @@ impl Builder {
             sampler,
             batch,
             span_attribute_count_limit,
+            attribute_value_length_limit,
+            metrics_exporters,
+            metric_cardinality_limit: self
+                .cardinality_limit
+                .unwrap_or(crate::metrics::DEFAULT_CARDINALITY_LIMIT),
+            capture_content,
         };
         (cfg, env.warnings)
     }
@@ -214,6 +262,7 @@ impl Builder {
             old.shutdown(cfg.batch.export_timeout);
         }
         let generation = next_generation();
+        crate::metrics::set_enabled(false);
         if cfg.disabled {
             return Telemetry {
                 generation,
@@ -221,6 +270,14 @@ impl Builder {
                 warnings,
             };
         }
+        crate::content::configure(cfg.capture_content, cfg.attribute_value_length_limit);
+        crate::metrics::set_cardinality_limit(cfg.metric_cardinality_limit);
+        let metrics_on = self.capture.is_some()
+            || cfg
+                .metrics_exporters
+                .iter()
+                .any(|e| *e != MetricsExporter::None);
+        crate::metrics::set_enabled(metrics_on);
         let resource = resource(&cfg);
         let mut sinks: Vec<Box<dyn SpanSink>> = Vec::new();
         for e in &cfg.traces_exporters {
@@ -322,6 +379,7 @@ impl Drop for Telemetry {
             if let Some((_, p)) = active.take() {
                 p.shutdown(self.config.batch.export_timeout);
             }
+            crate::metrics::set_enabled(false);
         }
     }
 }

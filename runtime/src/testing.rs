@@ -16,13 +16,20 @@
 //! Telemetry is global to the process, so captures are taken one at a time:
 //! a second `capture()` waits until the first is dropped.
 
-use crate::config::{BatchSettings, TracesExporter};
+use crate::config::{BatchSettings, MetricsExporter, TracesExporter};
+use crate::metrics::{MetricSnapshot, Point, SeriesSnapshot};
 use crate::trace::{Sampler, SpanRecord};
 use crate::{Telemetry, builder};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Holds the process's telemetry uninstalled until dropped: for tests of
+/// behaviour without telemetry that run beside tests with a [`capture`].
+pub fn without_telemetry() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Installed in-memory telemetry; every span is recorded and kept.
 pub struct Capture {
@@ -39,6 +46,8 @@ pub fn capture() -> Capture {
         .env_source(|_| None)
         .service_name("semtel-test")
         .traces_exporter(TracesExporter::None)
+        .metrics_exporter(MetricsExporter::None)
+        .capture_content(false)
         .sampler(Sampler::AlwaysOn)
         .batch(BatchSettings {
             schedule_delay: Duration::from_millis(50),
@@ -81,6 +90,40 @@ impl Capture {
             found.len()
         );
         found.remove(0)
+    }
+
+    /// Every metric recorded in this process so far (metrics are cumulative
+    /// and process-wide: compare values before and after, or use distinct attributes).
+    pub fn metrics(&self) -> Vec<MetricSnapshot> {
+        crate::metrics::collect()
+    }
+
+    /// The series of metric `name` whose attributes include every pair in `attrs`.
+    pub fn series(&self, name: &str, attrs: &[(&str, &str)]) -> Vec<SeriesSnapshot> {
+        self.metrics()
+            .into_iter()
+            .filter(|m| m.descriptor.name == name)
+            .flat_map(|m| m.series)
+            .filter(|s| {
+                attrs.iter().all(|(k, v)| {
+                    s.attributes
+                        .iter()
+                        .any(|kv| kv.key.as_str() == *k && kv.value.as_str() == *v)
+                })
+            })
+            .collect()
+    }
+
+    /// The sum (counter), last value (gauge) or count (histogram) of the one
+    /// series of `name` matching `attrs`; 0 when there is none.
+    pub fn metric_value(&self, name: &str, attrs: &[(&str, &str)]) -> f64 {
+        self.series(name, attrs)
+            .iter()
+            .map(|s| match &s.point {
+                Point::Sum(v) | Point::Gauge(v) => *v,
+                Point::Histogram(h) => h.count as f64,
+            })
+            .sum()
     }
 
     /// Forgets the spans captured so far.

@@ -148,6 +148,7 @@ fn async_spans_nest_across_await() {
 
 #[test]
 fn without_telemetry_functions_run_unchanged() {
+    let _off = testing::without_telemetry();
     assert_eq!(parent("x", 1), 2);
     assert!(tool("t", true).is_err());
     assert_eq!(semtel::current_context(), semtel::SpanContext::NONE);

@@ -41,6 +41,7 @@ pub const OUTPUT_FILE: &str = "semconv.rs";
 /// and user schemas can use it without finding it on disk.
 const BUNDLED: &[(&str, &str)] = &[
     ("error.yaml", include_str!("../../schema/error.yaml")),
+    ("function.yaml", include_str!("../../schema/function.yaml")),
     ("gen_ai.yaml", include_str!("../../schema/gen_ai.yaml")),
     (
         "orchestration.yaml",

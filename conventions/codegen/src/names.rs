@@ -145,9 +145,16 @@ pub fn span_path(id: &str) -> Vec<String> {
     p
 }
 
-/// The name of the Rust enum generated for an enum attribute.
+/// The name of the Rust enum generated for an enum attribute (`Value` is
+/// appended where the name would hide a prelude type, as `result` would).
 pub fn enum_name(id: &str) -> String {
-    camel_ident(id)
+    let name = camel_ident(id);
+    match name.as_str() {
+        "Result" | "Option" | "String" | "Vec" | "Box" | "Some" | "None" | "Ok" | "Err" => {
+            format!("{name}Value")
+        }
+        _ => name,
+    }
 }
 
 fn dotted_path(id: &str) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! The standard `OTEL_*` environment variables. An invalid value gets one
 //! warning naming the variable and the value, and the default applies.
 
-use super::{Protocol, TracesExporter};
+use super::{MetricsExporter, Protocol, TracesExporter};
 use crate::trace::{Root, Sampler};
 use std::time::Duration;
 
@@ -106,6 +106,25 @@ impl<'a> EnvSource<'a> {
                 })
                 .collect::<Option<Vec<_>>>()
         })
+    }
+
+    /// `OTEL_METRICS_EXPORTER`: a comma-separated list of otlp, prometheus, console, none.
+    pub fn metrics_exporters(&mut self, var: &str) -> Option<Vec<MetricsExporter>> {
+        self.parse(
+            var,
+            "a comma-separated list of otlp, prometheus, console, none",
+            |v| {
+                v.split(',')
+                    .map(|x| match x.trim() {
+                        "otlp" => Some(MetricsExporter::Otlp),
+                        "prometheus" => Some(MetricsExporter::Prometheus),
+                        "console" | "logging" => Some(MetricsExporter::Console),
+                        "none" => Some(MetricsExporter::None),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+            },
+        )
     }
 
     /// `OTEL_TRACES_SAMPLER` with `OTEL_TRACES_SAMPLER_ARG`.

@@ -20,6 +20,19 @@ pub enum TracesExporter {
     None,
 }
 
+/// Where metrics go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MetricsExporter {
+    /// OTLP push to a collector, every `OTEL_METRIC_EXPORT_INTERVAL`.
+    Otlp,
+    /// A pull endpoint serving OpenMetrics (with exemplars) and Prometheus text.
+    Prometheus,
+    /// A table on standard output at shutdown.
+    Console,
+    /// Nowhere.
+    None,
+}
+
 /// The OTLP transport.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Protocol {
@@ -93,6 +106,15 @@ pub struct Config {
     pub batch: BatchSettings,
     /// Attributes kept per span (`OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`).
     pub span_attribute_count_limit: usize,
+    /// The longest attribute value kept (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
+    pub attribute_value_length_limit: Option<usize>,
+    /// Where metrics go (several at once are allowed).
+    pub metrics_exporters: Vec<MetricsExporter>,
+    /// Series per metric before new attribute sets share the overflow series.
+    pub metric_cardinality_limit: usize,
+    /// Whether GenAI content (messages, tool arguments) may be recorded where
+    /// the code opts in (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`).
+    pub capture_content: bool,
 }
 
 /// The endpoint OTLP uses when none is configured.

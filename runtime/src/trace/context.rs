@@ -98,3 +98,49 @@ pub(crate) fn restore(c: Current) {
 pub fn current_context() -> SpanContext {
     current().ctx
 }
+
+/// Runs `future` with the calling code's current span as its context, so
+/// spans it starts (also on another thread, as in `tokio::spawn`) are
+/// children of that span.
+///
+/// ```
+/// # async fn work() {}
+/// let task = semtel::in_current_span(async { work().await });
+/// # drop(task);
+/// ```
+pub fn in_current_span<F: std::future::Future>(future: F) -> WithContext<F> {
+    WithContext {
+        ctx: current_context(),
+        future,
+    }
+}
+
+/// A future that runs in a given span context; see [`in_current_span`].
+pub struct WithContext<F> {
+    ctx: SpanContext,
+    future: F,
+}
+
+impl<F: std::future::Future> std::future::Future for WithContext<F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned and never moved out.
+        let this = unsafe { self.get_unchecked_mut() };
+        let previous = replace(Current {
+            ctx: this.ctx,
+            record: ptr::null_mut(),
+        });
+        struct Restore(Current);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                restore(self.0);
+            }
+        }
+        let _restore = Restore(previous);
+        unsafe { std::pin::Pin::new_unchecked(&mut this.future) }.poll(cx)
+    }
+}

@@ -8,7 +8,7 @@ mod record;
 mod sampler;
 mod span;
 
-pub use context::{SpanContext, current_context};
+pub use context::{SpanContext, WithContext, current_context, in_current_span};
 pub use pipeline::{dropped_spans, failed_exports};
 pub use record::{SpanEvent, SpanLink, SpanRecord, Status};
 pub use sampler::{Root, Sampler};

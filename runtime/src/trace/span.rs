@@ -4,8 +4,9 @@
 use super::context::{self, Current, SpanContext};
 use super::id;
 use super::pipeline::{self, Hot};
-use super::record::{SpanEvent, SpanRecord, Status};
+use super::record::{SpanEvent, SpanLink, SpanRecord, Status};
 use crate::clock;
+use crate::outcome::Failure;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanId;
 use semtel_conventions::{IntoValue, Key, SpanKind};
@@ -163,6 +164,56 @@ impl ActiveSpan {
         }
     }
 
+    /// Sets attributes (later values of a key replace earlier ones).
+    pub fn set_attributes(&mut self, attributes: Vec<KeyValue>) {
+        if let State::Recording(r) = &mut self.state {
+            let limit = r.hot.max_attributes;
+            if r.record.attributes.is_empty() {
+                r.record.attributes = attributes;
+            } else {
+                for kv in attributes {
+                    r.record.set(kv);
+                }
+            }
+            r.record.attributes.truncate(limit);
+        }
+    }
+
+    /// Links this span to another (a follows-from relation).
+    pub fn add_link(&mut self, ctx: SpanContext) {
+        if let Some(r) = self.record_mut() {
+            if ctx.is_valid() {
+                r.links.push(SpanLink {
+                    trace_id: ctx.trace_id,
+                    span_id: ctx.span_id,
+                    attributes: Vec::new(),
+                });
+            }
+        }
+    }
+
+    /// Names the span from a pattern such as `invoke_agent {gen_ai.agent.name}`,
+    /// filled with the span's attribute values (a missing one is left out).
+    pub fn name_from_pattern(&mut self, pattern: &str) {
+        if let Some(r) = self.record_mut() {
+            let mut name = String::with_capacity(pattern.len() + 16);
+            let mut rest = pattern;
+            while let Some(open) = rest.find('{') {
+                name.push_str(&rest[..open]);
+                let Some(close) = rest[open..].find('}') else {
+                    break;
+                };
+                let key = &rest[open + 1..open + close];
+                if let Some(v) = r.attribute(key) {
+                    name.push_str(&v.as_str());
+                }
+                rest = &rest[open + close + 1..];
+            }
+            name.push_str(rest);
+            r.name = name.split_whitespace().collect::<Vec<_>>().join(" ").into();
+        }
+    }
+
     /// Sets several attributes, built only when the span is recorded.
     #[inline]
     pub fn set_with(&mut self, f: impl FnOnce(&mut Vec<KeyValue>)) {
@@ -177,6 +228,33 @@ impl ActiveSpan {
     pub fn set_error(&mut self, description: impl Into<Cow<'static, str>>) {
         if let Some(r) = self.record_mut() {
             r.status = Status::Error(description.into());
+        }
+    }
+
+    /// Records a failure the OpenTelemetry way: error status with the
+    /// message, `error.type`, and an `exception` event.
+    pub fn fail(&mut self, failure: &Failure<'_>) {
+        if let Some(r) = self.record_mut() {
+            let message = failure.message();
+            r.set(semtel_conventions::error::TYPE.value(failure.error_type.to_string()));
+            r.events.push(SpanEvent {
+                name: "exception".into(),
+                time: clock::now(),
+                attributes: vec![
+                    semtel_conventions::exception::TYPE.value(failure.error_type.to_string()),
+                    semtel_conventions::exception::MESSAGE.value(message.clone()),
+                ],
+            });
+            r.status = Status::Error(message.into());
+        }
+    }
+
+    /// Sets a content attribute to `value` as JSON, truncated to the
+    /// attribute length limit (still valid JSON).
+    pub fn set_json<T: serde::Serialize + ?Sized>(&mut self, key: Key<str>, value: &T) {
+        if let Some(r) = self.record_mut() {
+            let text = crate::content::to_json(value, crate::content::value_length_limit());
+            r.set(key.value(text));
         }
     }
 
@@ -296,6 +374,20 @@ impl CurrentSpan {
     /// Marks the current span failed.
     pub fn set_error(&self, description: impl Into<Cow<'static, str>>) {
         self.with(|r| r.status = Status::Error(description.into()));
+    }
+
+    /// The current span's attributes whose keys pass `keep`.
+    pub fn attributes_where(&self, keep: impl Fn(&str) -> bool) -> Vec<KeyValue> {
+        let mut out = Vec::new();
+        self.with(|r| {
+            out = r
+                .attributes
+                .iter()
+                .filter(|kv| keep(kv.key.as_str()))
+                .cloned()
+                .collect()
+        });
+        out
     }
 
     /// The current span's identity.

@@ -1,0 +1,292 @@
+//! Support for `#[metered]`: call counts, durations and calls in flight per
+//! function, bound once per call site so a call costs a few atomics.
+
+use crate::metrics::{self, Bound, Descriptor};
+use crate::outcome::Failure;
+use crate::trace::SpanContext;
+use opentelemetry::KeyValue;
+use semtel_conventions::{Instrument, InstrumentKind, MetricDef, metrics::function};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+/// The metrics a metered function records into.
+#[derive(Clone, Copy)]
+pub struct MeteredDefs {
+    /// Duration histogram, in seconds.
+    pub duration: Option<Descriptor2>,
+    /// Counter of every call (attribute `result`, and `error.type` on failure).
+    pub calls: Option<Descriptor2>,
+    /// Counter of failed calls only (with `error.type`).
+    pub errors: Option<Descriptor2>,
+    /// Up-down counter of calls in progress.
+    pub in_flight: Option<Descriptor2>,
+    /// Bound to metrics of the schema: attributes are the call's own (no
+    /// `function`, `module` or `result`), `error.type` where a metric allows it.
+    pub bound: bool,
+}
+
+/// A metric definition reduced to what the registry needs, const-constructible.
+#[derive(Clone, Copy)]
+pub struct Descriptor2 {
+    name: &'static str,
+    unit: &'static str,
+    description: &'static str,
+    kind: Instrument,
+    buckets: Option<&'static [f64]>,
+    attributes: &'static [&'static str],
+}
+
+impl Descriptor2 {
+    /// From a definition of the schema.
+    pub const fn of<I: InstrumentKind, V>(def: &MetricDef<I, V>) -> Self {
+        Descriptor2 {
+            name: def.name,
+            unit: def.unit,
+            description: def.description,
+            kind: I::KIND,
+            buckets: def.buckets,
+            attributes: def.attributes,
+        }
+    }
+
+    fn descriptor(&self) -> Descriptor {
+        let buckets = match (self.kind, self.buckets) {
+            (Instrument::Histogram, Some(b)) => b,
+            (Instrument::Histogram, None) => metrics::DEFAULT_SECONDS_BUCKETS,
+            _ => &[],
+        };
+        Descriptor {
+            name: self.name.into(),
+            unit: self.unit.into(),
+            description: self.description.into(),
+            kind: self.kind,
+            buckets,
+        }
+    }
+}
+
+impl MeteredDefs {
+    /// The bundled `function.calls*` metrics.
+    pub const DEFAULT: MeteredDefs = MeteredDefs {
+        duration: Some(Descriptor2::of(&function::calls::DURATION)),
+        calls: Some(Descriptor2::of(&function::CALLS)),
+        errors: None,
+        in_flight: Some(Descriptor2::of(&function::calls::CONCURRENT)),
+        bound: false,
+    };
+}
+
+/// An instrument with what the site needs to know about it.
+struct Inst {
+    state: Arc<metrics::InstrumentState>,
+    /// Whether measurements may carry `error.type`.
+    error_type: bool,
+}
+
+struct Instruments {
+    duration: Option<Inst>,
+    calls: Option<Inst>,
+    errors: Option<Inst>,
+    in_flight: Option<Inst>,
+}
+
+/// Series bound once for calls with the site's fixed attributes.
+struct Fixed {
+    duration: Option<Bound>,
+    ok: Option<Bound>,
+    in_flight: Option<Bound>,
+}
+
+/// One metered function (a `static` per call site).
+pub struct Metered {
+    defs: MeteredDefs,
+    function: &'static str,
+    module: &'static str,
+    instruments: OnceLock<Instruments>,
+    fixed: OnceLock<Fixed>,
+}
+
+impl Metered {
+    /// A call site of `function` in `module` recording into `defs`.
+    pub const fn new(defs: MeteredDefs, function: &'static str, module: &'static str) -> Self {
+        Metered {
+            defs,
+            function,
+            module,
+            instruments: OnceLock::new(),
+            fixed: OnceLock::new(),
+        }
+    }
+
+    fn instruments(&self) -> &Instruments {
+        self.instruments.get_or_init(|| {
+            let bound = self.defs.bound;
+            let inst = |d: Option<Descriptor2>| {
+                d.map(|d| Inst {
+                    state: metrics::instrument(d.descriptor()),
+                    error_type: !bound || d.attributes.contains(&"error.type"),
+                })
+            };
+            Instruments {
+                duration: inst(self.defs.duration),
+                calls: inst(self.defs.calls),
+                errors: inst(self.defs.errors),
+                in_flight: inst(self.defs.in_flight),
+            }
+        })
+    }
+
+    /// The attributes every measurement carries, before the call's own.
+    fn base(&self, own: &[KeyValue]) -> Vec<KeyValue> {
+        let mut a = Vec::with_capacity(own.len() + 3);
+        if !self.defs.bound {
+            a.push(KeyValue::new("function", self.function));
+            a.push(KeyValue::new("module", self.module));
+        }
+        a.extend_from_slice(own);
+        a
+    }
+
+    fn result(&self, a: &mut Vec<KeyValue>, value: &'static str) {
+        if !self.defs.bound {
+            a.push(KeyValue::new("result", value));
+        }
+    }
+
+    fn fixed(&self) -> &Fixed {
+        self.fixed.get_or_init(|| {
+            let i = self.instruments();
+            let bind = |inst: &Option<Inst>, result: Option<&'static str>| {
+                inst.as_ref().map(|inst| {
+                    let mut a = self.base(&[]);
+                    if let Some(r) = result {
+                        self.result(&mut a, r);
+                    }
+                    Bound::new(inst.state.series(a))
+                })
+            };
+            Fixed {
+                duration: bind(&i.duration, None),
+                ok: bind(&i.calls, Some("ok")),
+                in_flight: bind(&i.in_flight, None),
+            }
+        })
+    }
+
+    /// Starts measuring a call with the site's fixed attributes; `None` (no
+    /// cost beyond the check) when metrics are off.
+    #[inline]
+    pub fn start(&'static self) -> Option<Call> {
+        if !metrics::enabled() {
+            return None;
+        }
+        if let Some(b) = &self.fixed().in_flight {
+            b.add(1i64, SpanContext::NONE);
+        }
+        Some(Call {
+            site: self,
+            start: Instant::now(),
+            attributes: None,
+            done: false,
+        })
+    }
+
+    /// Starts measuring a call whose attributes are computed per call.
+    pub fn start_with(&'static self, attributes: impl FnOnce() -> Vec<KeyValue>) -> Option<Call> {
+        if !metrics::enabled() {
+            return None;
+        }
+        let attributes = attributes();
+        if let Some(i) = &self.instruments().in_flight {
+            Bound::new(i.state.series(self.base(&attributes))).add(1i64, SpanContext::NONE);
+        }
+        Some(Call {
+            site: self,
+            start: Instant::now(),
+            attributes: Some(attributes),
+            done: false,
+        })
+    }
+}
+
+/// A call being measured. Dropped without [`Call::finish`] (a panic), it
+/// counts as a failure of type `panic`.
+pub struct Call {
+    site: &'static Metered,
+    start: Instant,
+    attributes: Option<Vec<KeyValue>>,
+    done: bool,
+}
+
+impl Call {
+    /// Records the call's outcome; `ctx`, when sampled, becomes the exemplar.
+    #[inline]
+    pub fn finish(mut self, failure: Option<&Failure<'_>>, ctx: SpanContext) {
+        self.done = true;
+        self.record(failure, ctx);
+    }
+
+    fn bound(
+        &self,
+        inst: &Option<Inst>,
+        fixed: Option<&Bound>,
+        extra: &[KeyValue],
+    ) -> Option<Bound> {
+        match (&self.attributes, fixed) {
+            (None, Some(b)) if extra.is_empty() => Some(b.clone()),
+            _ => inst.as_ref().map(|i| {
+                let mut a = self.site.base(self.attributes.as_deref().unwrap_or(&[]));
+                a.extend(
+                    extra
+                        .iter()
+                        .filter(|kv| i.error_type || kv.key.as_str() != "error.type")
+                        .cloned(),
+                );
+                Bound::new(i.state.series(a))
+            }),
+        }
+    }
+
+    fn record(&self, failure: Option<&Failure<'_>>, ctx: SpanContext) {
+        let site = self.site;
+        let i = site.instruments();
+        let fixed = (self.attributes.is_none()).then(|| site.fixed());
+        let secs = self.start.elapsed().as_secs_f64();
+        if let Some(b) = self.bound(&i.in_flight, fixed.and_then(|f| f.in_flight.as_ref()), &[]) {
+            b.add(-1i64, SpanContext::NONE);
+        }
+        if let Some(b) = self.bound(&i.duration, fixed.and_then(|f| f.duration.as_ref()), &[]) {
+            b.record(secs, ctx);
+        }
+        match failure {
+            None => {
+                let mut extra = Vec::new();
+                if self.attributes.is_some() {
+                    site.result(&mut extra, "ok");
+                }
+                if let Some(b) = self.bound(&i.calls, fixed.and_then(|f| f.ok.as_ref()), &extra) {
+                    b.add(1i64, ctx);
+                }
+            }
+            Some(f) => {
+                let error_type = KeyValue::new("error.type", f.error_type.to_string());
+                let mut extra = vec![error_type.clone()];
+                site.result(&mut extra, "error");
+                if let Some(b) = self.bound(&i.calls, None, &extra) {
+                    b.add(1i64, ctx);
+                }
+                if let Some(b) = self.bound(&i.errors, None, &[error_type]) {
+                    b.add(1i64, ctx);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if !self.done {
+            self.record(Some(&Failure::panic()), crate::trace::current_context());
+        }
+    }
+}
