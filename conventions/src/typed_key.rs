@@ -114,16 +114,35 @@ impl<T: ?Sized> fmt::Debug for TemplateKey<T> {
 #[derive(Debug)]
 pub enum AnyValue {}
 
-macro_rules! any_value {
-    ($($t:ty),*) => {$(
-        impl IntoValue<AnyValue> for $t {
-            fn into_value(self) -> Value {
-                Value::from(self)
-            }
-        }
-    )*};
+impl IntoValue<AnyValue> for &'static str {
+    fn into_value(self) -> Value {
+        Value::from(self)
+    }
 }
-any_value!(&'static str, String, i64, f64, bool, StringValue);
+
+impl IntoValue<AnyValue> for String {
+    fn into_value(self) -> Value {
+        Value::from(self)
+    }
+}
+
+impl IntoValue<AnyValue> for i64 {
+    fn into_value(self) -> Value {
+        Value::I64(self)
+    }
+}
+
+impl IntoValue<AnyValue> for f64 {
+    fn into_value(self) -> Value {
+        Value::F64(self)
+    }
+}
+
+impl IntoValue<AnyValue> for bool {
+    fn into_value(self) -> Value {
+        Value::Bool(self)
+    }
+}
 
 impl IntoValue<AnyValue> for Value {
     fn into_value(self) -> Value {

@@ -235,7 +235,7 @@ fn parse_args(which: Macro, input: ParseStream) -> syn::Result<Args> {
                 syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown option `{k}` for #[{}]{hint}; the options are: {}",
+                        "unknown option `{k}` for #[{}] (options: {}){hint}",
                         which.name(),
                         names.join(", ")
                     ),

@@ -212,9 +212,9 @@ fn step(schema: &Schema, args: &Args, errors: &mut Errors) -> Option<SpanPlan> {
         errors.push(syn::Error::new(
             op_span,
             format!(
-                "unknown GenAI operation `{op}` (not a value of `gen_ai.operation.name`){}; the operations are {}",
-                names::did_you_mean(&op, ids.iter().copied()),
-                ids.join(", ")
+                "unknown GenAI operation `{op}`: the values of `gen_ai.operation.name` are {}{}",
+                ids.join(", "),
+                names::did_you_mean(&op, ids.iter().copied())
             ),
         ));
         return None;
@@ -496,10 +496,10 @@ fn attribute(
             errors.push(syn::Error::new(
                 lit.span(),
                 format!(
-                    "`{text}` is not a value of `{}`{}; its values are {}",
+                    "`{text}` is not a value of `{}`, whose values are {}{}",
                     def.id,
-                    names::did_you_mean(&text, ids.iter().copied()),
-                    ids.join(", ")
+                    ids.join(", "),
+                    names::did_you_mean(&text, ids.iter().copied())
                 ),
             ));
             None
@@ -507,7 +507,10 @@ fn attribute(
         (TypeKind::Scalar(Scalar::String), Some(lit)) if !def.ty.template => {
             Some(quote_spanned!(span=> #key.value_static(#lit)))
         }
-        _ => Some(quote_spanned!(span=> #key.value_ref(&(#value)))),
+        _ => {
+            let by_ref = quote_spanned!(expr_span(value)=> &(#value));
+            Some(quote_spanned!(span=> #key.value_ref(#by_ref)))
+        }
     }
 }
 

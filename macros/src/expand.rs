@@ -108,6 +108,24 @@ fn annotation(ty: Option<&Type>) -> TokenStream {
     }
 }
 
+/// `-> T` for a closure returning the function's result, when `T` can be
+/// written there (no `impl Trait`, no elided or named lifetimes): type errors
+/// in the body are then reported at the user's expression.
+fn closure_return(ty: Option<&Type>) -> TokenStream {
+    fn plain(ts: TokenStream) -> bool {
+        ts.into_iter().all(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i != "impl" && i != "dyn",
+            proc_macro2::TokenTree::Punct(p) => p.as_char() != '&' && p.as_char() != '\'',
+            proc_macro2::TokenTree::Group(g) => plain(g.stream()),
+            proc_macro2::TokenTree::Literal(_) => true,
+        })
+    }
+    match ty {
+        Some(t) if plain(t.to_token_stream()) => quote_spanned!(t.span()=> -> #t),
+        _ => quote!(),
+    }
+}
+
 fn return_type(sig: &Signature) -> Option<Type> {
     match &sig.output {
         ReturnType::Default => Some(syn::parse_quote!(())),
@@ -160,14 +178,12 @@ fn span_setup(s: &SpanPlan) -> TokenStream {
         },
         None => quote!(),
     };
-    let pattern = s
-        .name
-        .contains('{')
-        .then(|| {
-            let p = &s.name;
-            quote!(__semtel_span.name_from_pattern(#p);)
-        })
-        .unwrap_or_default();
+    let pattern = if s.name.contains('{') {
+        let p = &s.name;
+        quote!(__semtel_span.name_from_pattern(#p);)
+    } else {
+        quote!()
+    };
     let links = &s.links;
     let capture: Vec<TokenStream> = s
         .capture_input
@@ -234,7 +250,7 @@ fn outcome(plan: &Plan) -> TokenStream {
     let capture_output = span.and_then(|s| s.capture_output.as_ref()).map(|key| {
         quote! {
             if __semtel_span.is_recording() && ::semtel::__private::capture_enabled() {
-                #[allow(unused_imports)]
+                #[allow(unused_imports, clippy::needless_borrow)]
                 use ::semtel::__private::{CaptureOk as _, CaptureValue as _};
                 (&&::semtel::__private::Capture(&__semtel_result)).capture_into(&mut __semtel_span, #key);
             }
@@ -259,7 +275,7 @@ fn outcome(plan: &Plan) -> TokenStream {
         {
             #[allow(unused_imports)]
             use ::semtel::__private::{ClassifiedError as _, DebugError as _, DisplayError as _, NoError as _};
-            #[allow(unused_mut)]
+            #[allow(unused_mut, clippy::needless_borrow)]
             let mut __semtel_failure = (&&&::semtel::__private::Outcome(&__semtel_result)).semtel_outcome();
             #override_type
             #fail_span
@@ -289,14 +305,16 @@ pub fn body(sig: &Signature, block: &Block, plan: &Plan) -> TokenStream {
     let outcome = outcome(plan);
     match shape(sig, block) {
         Shape::Sync => {
-            let ann = annotation(return_type(sig).as_ref());
+            let ret = return_type(sig);
+            let ann = annotation(ret.as_ref());
+            let closure_ret = closure_return(ret.as_ref());
             quote_spanned! {block.span()=>
                 {
                     #setup
                     #[allow(clippy::let_unit_value, clippy::redundant_closure_call)]
                     let __semtel_result #ann = {
                         #enter
-                        let __semtel_result = (move || #block)();
+                        let __semtel_result = (move || #closure_ret #block)();
                         #exit
                         __semtel_result
                     };
@@ -307,7 +325,11 @@ pub fn body(sig: &Signature, block: &Block, plan: &Plan) -> TokenStream {
         }
         Shape::Async => {
             let ann = annotation(return_type(sig).as_ref());
-            let run = instrument(quote!(async move #block));
+            let run = instrument(quote!(async move {
+                #[allow(clippy::let_unit_value)]
+                let __semtel_ret #ann = #block;
+                __semtel_ret
+            }));
             quote_spanned! {block.span()=>
                 {
                     #setup

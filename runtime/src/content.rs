@@ -72,10 +72,10 @@ fn shrink(v: &mut Value, excess: usize) -> bool {
         let mut stack = vec![v];
         while let Some(node) = stack.pop() {
             match node {
-                Value::String(s) if s.chars().count() > 2 => {
-                    if best.as_ref().is_none_or(|b| s.len() > b.len()) {
-                        best = Some(s);
-                    }
+                Value::String(s)
+                    if s.chars().count() > 2 && best.as_ref().is_none_or(|b| s.len() > b.len()) =>
+                {
+                    best = Some(s);
                 }
                 Value::Array(a) => stack.extend(a.iter_mut()),
                 Value::Object(o) => stack.extend(o.values_mut()),

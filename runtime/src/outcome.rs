@@ -136,6 +136,7 @@ pub trait NoError {
 impl<T> NoError for Outcome<'_, T> {}
 
 #[cfg(test)]
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
 

@@ -19,7 +19,7 @@
 use crate::config::{BatchSettings, MetricsExporter, TracesExporter};
 use crate::metrics::{MetricSnapshot, Point, SeriesSnapshot};
 use crate::trace::{Sampler, SpanRecord};
-use crate::{Telemetry, builder};
+use crate::{Builder, Telemetry, builder};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -42,12 +42,23 @@ pub struct Capture {
 pub fn capture() -> Capture {
     let turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let store = Arc::new(Mutex::new(Vec::new()));
-    let telemetry = builder()
+    let telemetry = capture_with(builder(), Arc::clone(&store));
+    Capture {
+        store,
+        telemetry: Some(telemetry),
+        _turn: turn,
+    }
+}
+
+/// Installs `builder`'s telemetry with every span also kept in `store`
+/// (no environment, sampling always on). The caller serializes tests (see
+/// [`without_telemetry`]).
+pub fn capture_with(builder: Builder, store: Arc<Mutex<Vec<SpanRecord>>>) -> Telemetry {
+    builder
         .env_source(|_| None)
         .service_name("semtel-test")
         .traces_exporter(TracesExporter::None)
         .metrics_exporter(MetricsExporter::None)
-        .capture_content(false)
         .sampler(Sampler::AlwaysOn)
         .batch(BatchSettings {
             schedule_delay: Duration::from_millis(50),
@@ -55,13 +66,8 @@ pub fn capture() -> Capture {
             max_export_batch_size: 4096,
             export_timeout: Duration::from_secs(10),
         })
-        .capture_into(Arc::clone(&store))
-        .init();
-    Capture {
-        store,
-        telemetry: Some(telemetry),
-        _turn: turn,
-    }
+        .capture_into(store)
+        .init()
 }
 
 impl Capture {

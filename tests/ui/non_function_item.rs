@@ -1,0 +1,8 @@
+use semtel::traced_task;
+
+#[traced_task]
+struct Task {
+    id: String,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use semtel::metered;
+
+#[metered(calls = orchestration.task.duration)]
+fn run() {}
+
+fn main() {
+    run();
+}
