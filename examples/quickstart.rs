@@ -1,8 +1,11 @@
-//! The quickstart: a small agent workflow instrumented with `#[traced_task]`.
+//! The quickstart: a small agent workflow instrumented with semtel's three
+//! attributes: `#[traced_task]` (workflow and tasks), `#[agent_step]` (the
+//! agent and its tool calls, following the GenAI conventions) and
+//! `#[metered]` (call counts and durations).
 //!
 //! A workflow run executes three tasks; each task runs an agent step and a
 //! tool call, and one tool call fails. Run it with no configuration and the
-//! trace prints as a tree on the terminal:
+//! trace prints as a tree on the terminal, then the metrics:
 //!
 //! ```text
 //! cargo run -p semtel-examples --example quickstart
@@ -11,8 +14,7 @@
 //! Set `OTEL_TRACES_EXPORTER=otlp` (and `OTEL_EXPORTER_OTLP_ENDPOINT`) to send
 //! the same trace to a collector instead.
 
-use semtel::conventions::gen_ai;
-use semtel::{TracesExporter, current_span, traced_task};
+use semtel::{MetricsExporter, TracesExporter, agent_step, current_step, metered, traced_task};
 use std::fmt;
 use std::thread::sleep;
 use std::time::Duration;
@@ -24,7 +26,8 @@ struct Task {
     tool: &'static str,
 }
 
-#[derive(Debug)]
+#[derive(Debug, semtel::ErrorType)]
+#[error_type("push_rejected")]
 struct ToolError {
     tool: &'static str,
     reason: &'static str,
@@ -36,26 +39,15 @@ impl fmt::Display for ToolError {
     }
 }
 
-#[traced_task(
-    name = "invoke_agent",
-    attrs(
-        gen_ai.operation.name = "invoke_agent",
-        gen_ai.agent.name = agent,
-        gen_ai.request.model = "claude-sonnet-4",
-    )
-)]
+#[agent_step(agent = agent, model = "claude-sonnet-4", provider = "anthropic")]
 fn agent_step(agent: &str, task: &Task) -> &'static str {
     sleep(Duration::from_millis(3));
     // Known only once the model has answered.
-    current_span().set(gen_ai::usage::INPUT_TOKENS, 1200 + task.title.len());
-    current_span().set(gen_ai::usage::OUTPUT_TOKENS, 180);
+    current_step().record_usage(1200 + task.title.len() as u64, 180);
     task.tool
 }
 
-#[traced_task(
-    name = "execute_tool",
-    attrs(gen_ai.operation.name = "execute_tool", gen_ai.tool.name = tool)
-)]
+#[agent_step(operation = execute_tool, tool = tool)]
 fn tool_call(tool: &'static str) -> Result<u32, ToolError> {
     sleep(Duration::from_millis(2));
     if tool == "git_push" {
@@ -76,6 +68,7 @@ fn tool_call(tool: &'static str) -> Result<u32, ToolError> {
         orchestration.worker.id = "worker-1",
     )
 )]
+#[metered]
 fn execute_task(task: &Task) -> Result<u32, ToolError> {
     let tool = agent_step("coder", task);
     tool_call(tool)
@@ -93,6 +86,7 @@ fn main() {
     let telemetry = semtel::builder()
         .service_name("quickstart")
         .default_traces_exporter(TracesExporter::Console)
+        .default_metrics_exporter(MetricsExporter::Console)
         .init();
     let tasks = [
         Task {

@@ -18,6 +18,9 @@ pub fn expand(which: Macro, args: TokenStream, item: TokenStream) -> TokenStream
         // reports the user's own syntax error, and nothing else.
         Err(_) => return item,
     };
+    if cfg!(feature = "passthrough") {
+        return passthrough(parsed);
+    }
     let args_parsed = Args::parse(which, args);
     match parsed {
         Item::Fn(mut f) => {
@@ -51,6 +54,23 @@ pub fn expand(which: Macro, args: TokenStream, item: TokenStream) -> TokenStream
     }
 }
 
+/// The item without any semtel attribute: what the `passthrough` feature emits.
+fn passthrough(mut item: Item) -> TokenStream {
+    let strip = |attrs: &mut Vec<Attribute>| attrs.retain(|a| Macro::of_path(a.path()).is_none());
+    match &mut item {
+        Item::Fn(f) => strip(&mut f.attrs),
+        Item::Impl(imp) => {
+            for i in &mut imp.items {
+                if let ImplItem::Fn(f) = i {
+                    strip(&mut f.attrs);
+                }
+            }
+        }
+        _ => {}
+    }
+    item.to_token_stream()
+}
+
 /// The original tokens, with the errors in front: the function still exists
 /// for the rest of the crate and for the IDE.
 fn with_error(e: syn::Error, original: TokenStream) -> TokenStream {
@@ -74,8 +94,9 @@ fn item_keyword(item: &Item) -> TokenStream {
     }
 }
 
-/// Takes the other semtel macros off `attrs`, with their arguments.
-fn take_siblings(attrs: &mut Vec<Attribute>) -> syn::Result<Vec<(Macro, Args)>> {
+/// Takes the other semtel macros off `attrs`, with their arguments and the
+/// paths they were written with.
+fn take_siblings(attrs: &mut Vec<Attribute>) -> syn::Result<Vec<(Macro, Args, syn::Path)>> {
     let mut out = Vec::new();
     let mut kept = Vec::new();
     for a in attrs.drain(..) {
@@ -91,7 +112,7 @@ fn take_siblings(attrs: &mut Vec<Attribute>) -> syn::Result<Vec<(Macro, Args)>> 
                         ));
                     }
                 };
-                out.push((m, Args::parse(m, tokens)?));
+                out.push((m, Args::parse(m, tokens)?, a.path().clone()));
             }
             None => kept.push(a),
         }
@@ -119,7 +140,7 @@ fn function(
     }
     let mut all = vec![(which, args)];
     let siblings = take_siblings(attrs)?;
-    all.extend(siblings.iter().map(|(m, a)| (*m, a)));
+    all.extend(siblings.iter().map(|(m, a, _)| (*m, a)));
     let schema = schema::current().map_err(|e| {
         syn::Error::new_spanned(&sig.ident, format!("semtel: cannot load the schema: {e}"))
     })?;
@@ -142,7 +163,10 @@ fn function(
         check::add(schema, *m, a, &sig.ident, &mut plan, &mut errors);
     }
     errors.finish()?;
-    Ok(expand::body(sig, block, &plan))
+    let body = expand::body(sig, block, &plan);
+    // The merged macros expand here; still use their imports (no unused-import warnings).
+    let uses = siblings.iter().map(|(_, _, path)| quote!(#[allow(unused_imports)] use #path as _;));
+    Ok(quote!({ #(#uses)* #body }))
 }
 
 fn is_skip(attr: &Attribute) -> bool {

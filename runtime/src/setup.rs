@@ -335,10 +335,15 @@ fn resource(cfg: &Config) -> Resource {
 
 static ACTIVE: Mutex<Option<(u64, Pipeline)>> = Mutex::new(None);
 
+/// The generation of the telemetry installed last.
+static CURRENT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn next_generation() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+    let g = NEXT.fetch_add(1, Ordering::Relaxed);
+    CURRENT_GENERATION.store(g, Ordering::Relaxed);
+    g
 }
 
 /// Installed telemetry. Dropping it exports what is buffered and shuts down.
@@ -379,7 +384,14 @@ impl Drop for Telemetry {
             if let Some((_, p)) = active.take() {
                 p.shutdown(self.config.batch.export_timeout);
             }
+        }
+        if CURRENT_GENERATION.load(std::sync::atomic::Ordering::Relaxed) == self.generation {
             crate::metrics::set_enabled(false);
+            if self.config.metrics_exporters.contains(&MetricsExporter::Console) {
+                let table = crate::export::console_metrics::render(&crate::metrics::collect());
+                use std::io::Write;
+                let _ = std::io::stdout().write_all(table.as_bytes());
+            }
         }
     }
 }

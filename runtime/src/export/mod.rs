@@ -1,6 +1,7 @@
 //! Where finished spans go. The batch worker hands each batch to every sink.
 
 pub(crate) mod console;
+pub(crate) mod console_metrics;
 pub(crate) mod memory;
 pub(crate) mod otlp;
 

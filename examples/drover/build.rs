@@ -1,0 +1,3 @@
+fn main() {
+    semtel_codegen::Generator::new().schema_dir("schema").run_build_script();
+}
