@@ -165,7 +165,9 @@ fn function(
     errors.finish()?;
     let body = expand::body(sig, block, &plan);
     // The merged macros expand here; still use their imports (no unused-import warnings).
-    let uses = siblings.iter().map(|(_, _, path)| quote!(#[allow(unused_imports)] use #path as _;));
+    let uses = siblings
+        .iter()
+        .map(|(_, _, path)| quote!(#[allow(unused_imports)] use #path as _;));
     Ok(quote!({ #(#uses)* #body }))
 }
 

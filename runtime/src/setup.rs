@@ -387,7 +387,11 @@ impl Drop for Telemetry {
         }
         if CURRENT_GENERATION.load(std::sync::atomic::Ordering::Relaxed) == self.generation {
             crate::metrics::set_enabled(false);
-            if self.config.metrics_exporters.contains(&MetricsExporter::Console) {
+            if self
+                .config
+                .metrics_exporters
+                .contains(&MetricsExporter::Console)
+            {
                 let table = crate::export::console_metrics::render(&crate::metrics::collect());
                 use std::io::Write;
                 let _ = std::io::stdout().write_all(table.as_bytes());

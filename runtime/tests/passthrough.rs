@@ -35,5 +35,8 @@ fn passthrough_records_nothing() {
     let cap = testing::capture();
     assert_eq!(task() + step() + Holder.method() + Holder.skipped(), 10);
     assert!(cap.spans().is_empty());
-    assert_eq!(cap.metric_value("function.calls", &[("function", "task")]), 0.0);
+    assert_eq!(
+        cap.metric_value("function.calls", &[("function", "task")]),
+        0.0
+    );
 }

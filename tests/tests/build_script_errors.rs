@@ -43,8 +43,14 @@ fn bad_schema_fails_the_build_readably() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(!out.status.success(), "the build should fail:\n{stderr}");
-    assert!(stderr.contains("semtel: the semantic-convention schema has errors:"), "{stderr}");
-    assert!(stderr.contains("schema/bad.yaml:6:15: unknown type `integer`"), "{stderr}");
+    assert!(
+        stderr.contains("semtel: the semantic-convention schema has errors:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("schema/bad.yaml:6:15: unknown type `integer`"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("schema/bad.yaml:7:14: dangling `ref`: no attribute `gen_ai.agent.nam` is defined; did you mean `gen_ai.agent.name`?"),
         "{stderr}"

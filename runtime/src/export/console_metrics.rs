@@ -4,8 +4,15 @@ use crate::metrics::{MetricSnapshot, Point};
 use std::fmt::Write;
 
 fn attrs(kvs: &[opentelemetry::KeyValue]) -> String {
-    let inner: Vec<String> = kvs.iter().map(|kv| format!("{}={}", kv.key, kv.value.as_str())).collect();
-    if inner.is_empty() { String::new() } else { format!("{{{}}}", inner.join(", ")) }
+    let inner: Vec<String> = kvs
+        .iter()
+        .map(|kv| format!("{}={}", kv.key, kv.value.as_str()))
+        .collect();
+    if inner.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", inner.join(", "))
+    }
 }
 
 /// The table: one line per series.
@@ -19,8 +26,15 @@ pub(crate) fn render(metrics: &[MetricSnapshot]) -> String {
                 Point::Sum(v) => format!("{v}"),
                 Point::Gauge(v) => format!("last {v}"),
                 Point::Histogram(h) => {
-                    let mean = if h.count > 0 { h.sum / h.count as f64 } else { 0.0 };
-                    format!("count {} sum {:.6} mean {:.6} min {:.6} max {:.6}", h.count, h.sum, mean, h.min, h.max)
+                    let mean = if h.count > 0 {
+                        h.sum / h.count as f64
+                    } else {
+                        0.0
+                    };
+                    format!(
+                        "count {} sum {:.6} mean {:.6} min {:.6} max {:.6}",
+                        h.count, h.sum, mean, h.min, h.max
+                    )
                 }
             };
             let exemplar = s
