@@ -82,12 +82,12 @@ fn run_workflow(run_id: &str, tasks: &[Task]) -> usize {
     tasks.iter().filter(|t| execute_task(t).is_ok()).count()
 }
 
-fn main() {
+fn main() -> Result<(), semtel::InitError> {
     let telemetry = semtel::builder()
         .service_name("quickstart")
         .default_traces_exporter(TracesExporter::Console)
         .default_metrics_exporter(MetricsExporter::Console)
-        .init();
+        .init()?;
     let tasks = [
         Task {
             id: "task-1",
@@ -111,4 +111,5 @@ fn main() {
     let done = run_workflow("run-0001", &tasks);
     eprintln!("{done} of {} tasks succeeded", tasks.len());
     telemetry.shutdown();
+    Ok(())
 }

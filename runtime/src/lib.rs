@@ -12,12 +12,13 @@
 //!     Ok(())
 //! }
 //!
-//! let _telemetry = semtel::init();
+//! let _telemetry = semtel::init().expect("telemetry configuration");
 //! run_task("task-1").unwrap();
 //! ```
 //!
 //! Telemetry is configured with the standard `OTEL_*` variables or the
-//! [`Builder`]; [`init`] returns a guard that flushes and shuts down on drop.
+//! [`Builder`] (and an `OTEL_CONFIG_FILE`); [`init`] returns a guard that
+//! flushes and shuts down on drop.
 
 // The macros name `::semtel`; let them be used inside this crate too.
 extern crate self as semtel;
@@ -26,9 +27,11 @@ mod clock;
 pub mod config;
 mod content;
 mod export;
+pub mod logs;
 mod metered;
 pub mod metrics;
 mod outcome;
+pub mod propagation;
 mod setup;
 mod step;
 pub mod testing;
@@ -37,10 +40,11 @@ pub mod trace;
 #[doc(hidden)]
 pub mod __private;
 
-pub use config::{MetricsExporter, Protocol, TracesExporter};
+pub use config::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
+pub use logs::tracing_layer;
 pub use outcome::{ErrorType, Failure};
 pub use semtel_macros::{ErrorType, agent_step, metered, traced_task};
-pub use setup::{Builder, Telemetry, builder, init};
+pub use setup::{Builder, InitError, Telemetry, builder, init};
 pub use step::{CurrentStep, current_step};
 pub use trace::{SpanContext, current_context, current_span, in_current_span};
 

@@ -2,53 +2,78 @@
 //! and shuts everything down.
 
 use crate::config::{
-    self, BatchSettings, Config, EnvSource, MetricsExporter, OtlpSettings, Protocol, TracesExporter,
+    self, Config, EnvSource, LogsExporter, MetricsExporter, Protocol, Settings, TracesExporter,
 };
-use crate::export::{SpanSink, console::ConsoleSink, memory, otlp::OtlpSink};
-use crate::trace::{
-    Sampler, SpanContext,
-    pipeline::{BatchConfig, Pipeline},
-};
+use crate::export::otlp_metrics::{PeriodicExporter, Sender};
+use crate::export::prometheus_server::PrometheusServer;
+use crate::export::{SpanSink, console::ConsoleSink, file::FileSink, memory, otlp::OtlpSink};
+use crate::trace::pipeline::{BatchConfig, Pipeline};
+use crate::trace::{Sampler, SpanContext};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-/// Sets up telemetry from the environment with the OpenTelemetry defaults
-/// (OTLP over HTTP/protobuf to `localhost:4318`). Keep the returned guard
-/// alive: dropping it flushes and shuts down.
+/// Sets up telemetry from the environment (and `OTEL_CONFIG_FILE`) with the
+/// OpenTelemetry defaults. Keep the returned guard alive: dropping it flushes
+/// and shuts down. Fails only for a config file that cannot be read or parsed.
 ///
 /// ```no_run
-/// let _telemetry = semtel::init();
+/// let _telemetry = semtel::init().expect("telemetry configuration");
 /// ```
-pub fn init() -> Telemetry {
+pub fn init() -> Result<Telemetry, InitError> {
     Builder::new().init()
 }
 
-/// Starts configuring telemetry in code; settings made here win over the environment.
+/// Starts configuring telemetry in code; settings made here win over the
+/// config file and the environment.
 pub fn builder() -> Builder {
     Builder::new()
 }
 
-/// Telemetry settings made in code. Unset settings come from the `OTEL_*`
-/// environment variables, then from the defaults set here, then from the
-/// OpenTelemetry defaults.
+/// Why telemetry could not be set up: something the user must fix.
+#[derive(Debug)]
+pub struct InitError {
+    message: String,
+}
+
+impl InitError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        InitError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for InitError {}
+
+/// Telemetry settings made in code.
 #[derive(Default)]
 pub struct Builder {
-    service_name: Option<String>,
-    traces_exporters: Option<Vec<TracesExporter>>,
-    default_traces_exporters: Option<Vec<TracesExporter>>,
-    metrics_exporters: Option<Vec<MetricsExporter>>,
-    default_metrics_exporters: Option<Vec<MetricsExporter>>,
-    capture_content: Option<bool>,
-    cardinality_limit: Option<usize>,
-    endpoint: Option<String>,
-    protocol: Option<Protocol>,
-    timeout: Option<Duration>,
-    sampler: Option<Sampler>,
-    batch: Option<BatchSettings>,
+    code: Settings,
+    defaults: Settings,
+    config_file: Option<PathBuf>,
     capture: Option<memory::Store>,
     env: Option<config::Lookup<'static>>,
+}
+
+macro_rules! setters {
+    ($($(#[$m:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$m])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.code.$field = Some($value);
+            self
+        }
+    )*};
 }
 
 impl Builder {
@@ -57,79 +82,103 @@ impl Builder {
         Self::default()
     }
 
-    /// `service.name` (else `OTEL_SERVICE_NAME`).
-    pub fn service_name(mut self, name: impl Into<String>) -> Self {
-        self.service_name = Some(name.into());
-        self
+    setters! {
+        /// `service.name` (else `OTEL_SERVICE_NAME`).
+        service_name(name: impl Into<String>) => service_name = name.into();
+        /// Where spans go, overriding `OTEL_TRACES_EXPORTER`.
+        traces_exporter(e: TracesExporter) => traces_exporters = vec![e];
+        /// Where metrics go, overriding `OTEL_METRICS_EXPORTER`.
+        metrics_exporter(e: MetricsExporter) => metrics_exporters = vec![e];
+        /// Where logs go, overriding `OTEL_LOGS_EXPORTER`.
+        logs_exporter(e: LogsExporter) => logs_exporters = vec![e];
+        /// The sampler, overriding `OTEL_TRACES_SAMPLER`.
+        sampler(s: Sampler) => sampler = s;
+        /// How often buffered spans are exported (`OTEL_BSP_SCHEDULE_DELAY`).
+        schedule_delay(d: Duration) => schedule_delay = d;
+        /// Spans buffered per thread (`OTEL_BSP_MAX_QUEUE_SIZE`).
+        max_queue_size(n: usize) => max_queue_size = n;
+        /// Spans per export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+        max_export_batch_size(n: usize) => max_export_batch_size = n;
+        /// How long shutdown waits for the last export (`OTEL_BSP_EXPORT_TIMEOUT`).
+        export_timeout(d: Duration) => export_timeout = d;
+        /// How often metrics are pushed over OTLP (`OTEL_METRIC_EXPORT_INTERVAL`).
+        metric_export_interval(d: Duration) => metric_export_interval = d;
+        /// The Prometheus endpoint's host (`OTEL_EXPORTER_PROMETHEUS_HOST`).
+        prometheus_host(h: impl Into<String>) => prometheus_host = h.into();
+        /// The Prometheus endpoint's port; 0 picks a free one (`OTEL_EXPORTER_PROMETHEUS_PORT`).
+        prometheus_port(p: u16) => prometheus_port = p;
+        /// Allows or forbids recording GenAI content where the code opts in.
+        capture_content(allow: bool) => capture_content = allow;
+        /// Series per metric before new attribute sets go to the overflow series.
+        metric_cardinality_limit(n: usize) => metric_cardinality_limit = n;
     }
 
-    /// Where spans go, overriding `OTEL_TRACES_EXPORTER`.
-    pub fn traces_exporter(mut self, e: TracesExporter) -> Self {
-        self.traces_exporters = Some(vec![e]);
-        self
-    }
-
-    /// Where spans go when `OTEL_TRACES_EXPORTER` is not set (the
-    /// OpenTelemetry default is OTLP; a demo may prefer the console).
-    pub fn default_traces_exporter(mut self, e: TracesExporter) -> Self {
-        self.default_traces_exporters = Some(vec![e]);
-        self
-    }
-
-    /// Where metrics go, overriding `OTEL_METRICS_EXPORTER`.
-    pub fn metrics_exporter(mut self, e: MetricsExporter) -> Self {
-        self.metrics_exporters = Some(vec![e]);
-        self
-    }
-
-    /// Where metrics go when `OTEL_METRICS_EXPORTER` is not set.
-    pub fn default_metrics_exporter(mut self, e: MetricsExporter) -> Self {
-        self.default_metrics_exporters = Some(vec![e]);
-        self
-    }
-
-    /// Allows or forbids recording GenAI content where the code opts in,
-    /// overriding `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
-    pub fn capture_content(mut self, allow: bool) -> Self {
-        self.capture_content = Some(allow);
-        self
-    }
-
-    /// Series per metric before new attribute sets go to the overflow series
-    /// (default 2000).
-    pub fn metric_cardinality_limit(mut self, limit: usize) -> Self {
-        self.cardinality_limit = Some(limit);
-        self
-    }
-
-    /// The OTLP endpoint, overriding `OTEL_EXPORTER_OTLP_ENDPOINT`. For HTTP,
-    /// the signal path (`/v1/traces`) is appended.
+    /// The OTLP base endpoint for all signals (`OTEL_EXPORTER_OTLP_ENDPOINT`);
+    /// for HTTP the signal path (`/v1/traces`) is appended.
     pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
+        self.code.otlp.endpoint = Some(url.into());
         self
     }
 
-    /// The OTLP transport, overriding `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    /// The OTLP transport for all signals (`OTEL_EXPORTER_OTLP_PROTOCOL`).
     pub fn otlp_protocol(mut self, p: Protocol) -> Self {
-        self.protocol = Some(p);
+        self.code.otlp.protocol = Some(p);
         self
     }
 
-    /// How long one OTLP export may take, overriding `OTEL_EXPORTER_OTLP_TIMEOUT`.
+    /// How long one OTLP export may take (`OTEL_EXPORTER_OTLP_TIMEOUT`).
     pub fn otlp_timeout(mut self, t: Duration) -> Self {
-        self.timeout = Some(t);
+        self.code.otlp.timeout = Some(t);
         self
     }
 
-    /// The sampler, overriding `OTEL_TRACES_SAMPLER`.
-    pub fn sampler(mut self, s: Sampler) -> Self {
-        self.sampler = Some(s);
+    /// A header sent with every OTLP export (`OTEL_EXPORTER_OTLP_HEADERS`).
+    pub fn otlp_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.code
+            .otlp
+            .headers
+            .get_or_insert_with(Vec::new)
+            .push((name.into(), value.into()));
         self
     }
 
-    /// The batch worker's settings, overriding `OTEL_BSP_*`.
-    pub fn batch(mut self, b: BatchSettings) -> Self {
-        self.batch = Some(b);
+    /// Spans go to `path` as OTLP JSON Lines, rotated at `max_bytes`, keeping `max_files`.
+    pub fn traces_file(
+        mut self,
+        path: impl Into<PathBuf>,
+        max_bytes: u64,
+        max_files: usize,
+    ) -> Self {
+        self.code.traces_file = Some(config::FileSettings {
+            path: path.into(),
+            max_bytes,
+            max_files,
+        });
+        self
+    }
+
+    /// Where spans go when nothing else says (the OpenTelemetry default is
+    /// OTLP; a demo may prefer the console).
+    pub fn default_traces_exporter(mut self, e: TracesExporter) -> Self {
+        self.defaults.traces_exporters = Some(vec![e]);
+        self
+    }
+
+    /// Where metrics go when nothing else says.
+    pub fn default_metrics_exporter(mut self, e: MetricsExporter) -> Self {
+        self.defaults.metrics_exporters = Some(vec![e]);
+        self
+    }
+
+    /// Where logs go when nothing else says.
+    pub fn default_logs_exporter(mut self, e: LogsExporter) -> Self {
+        self.defaults.logs_exporters = Some(vec![e]);
+        self
+    }
+
+    /// Reads settings from this declarative configuration file (instead of `OTEL_CONFIG_FILE`).
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_file = Some(path.into());
         self
     }
 
@@ -139,162 +188,107 @@ impl Builder {
         self
     }
 
+    /// Settings used where neither the code, the config file nor the
+    /// environment say anything (below the environment in precedence).
+    pub fn defaults(mut self, defaults: Settings) -> Self {
+        self.defaults = defaults.or(self.defaults);
+        self
+    }
+
     pub(crate) fn capture_into(mut self, store: memory::Store) -> Self {
         self.capture = Some(store);
         self
     }
 
-    /// The configuration this builder produces, with the warnings for invalid
-    /// environment values.
-    pub fn resolve(&self) -> (Config, Vec<String>) {
-        let mut env = match &self.env {
+    fn lookup(&self) -> EnvSource<'_> {
+        match &self.env {
             Some(get) => EnvSource::new(|k| get(k)),
             None => EnvSource::process(),
-        };
-        let disabled = env.bool("OTEL_SDK_DISABLED").unwrap_or(false);
-        let service_name = self
-            .service_name
-            .clone()
-            .or_else(|| env.raw("OTEL_SERVICE_NAME"))
-            .unwrap_or_else(config::default_service_name);
-        let resource = env.pairs("OTEL_RESOURCE_ATTRIBUTES").unwrap_or_default();
-        let env_exporters = env.traces_exporters("OTEL_TRACES_EXPORTER");
-        let traces_exporters = self
-            .traces_exporters
-            .clone()
-            .or(env_exporters)
-            .or_else(|| self.default_traces_exporters.clone())
-            .unwrap_or_else(|| vec![TracesExporter::Otlp]);
-        let env_protocol = env
-            .protocol("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-            .or_else(|| env.protocol("OTEL_EXPORTER_OTLP_PROTOCOL"));
-        let protocol = self
-            .protocol
-            .or(env_protocol)
-            .unwrap_or(Protocol::HttpProtobuf);
-        let endpoint = match (
-            &self.endpoint,
-            env.raw("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-        ) {
-            (Some(base), _) => config::signal_endpoint(base, protocol, "v1/traces"),
-            (None, Some(full)) => full,
-            (None, None) => {
-                let base = env
-                    .raw("OTEL_EXPORTER_OTLP_ENDPOINT")
-                    .unwrap_or_else(|| config::default_endpoint(protocol).to_string());
-                config::signal_endpoint(&base, protocol, "v1/traces")
-            }
-        };
-        let env_timeout = env
-            .millis("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
-            .or_else(|| env.millis("OTEL_EXPORTER_OTLP_TIMEOUT"));
-        let timeout = self
-            .timeout
-            .or(env_timeout)
-            .unwrap_or(Duration::from_secs(10));
-        let env_sampler = env.sampler();
-        let sampler = self.sampler.or(env_sampler).unwrap_or_default();
-        let batch = self.batch.clone().unwrap_or_else(|| {
-            let d = BatchSettings::default();
-            BatchSettings {
-                schedule_delay: env
-                    .millis("OTEL_BSP_SCHEDULE_DELAY")
-                    .unwrap_or(d.schedule_delay),
-                max_queue_size: env
-                    .count("OTEL_BSP_MAX_QUEUE_SIZE")
-                    .unwrap_or(d.max_queue_size),
-                max_export_batch_size: env
-                    .count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
-                    .unwrap_or(d.max_export_batch_size),
-                export_timeout: env
-                    .millis("OTEL_BSP_EXPORT_TIMEOUT")
-                    .unwrap_or(d.export_timeout),
-            }
-        });
-        let span_attribute_count_limit = env
-            .count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT")
-            .or_else(|| env.count("OTEL_ATTRIBUTE_COUNT_LIMIT"))
-            .unwrap_or(128);
-        let attribute_value_length_limit = env
-            .count("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")
-            .or_else(|| env.count("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"));
-        let env_metrics = env.metrics_exporters("OTEL_METRICS_EXPORTER");
-        let metrics_exporters = self
-            .metrics_exporters
-            .clone()
-            .or(env_metrics)
-            .or_else(|| self.default_metrics_exporters.clone())
-            .unwrap_or_else(|| vec![MetricsExporter::Otlp]);
-        let env_capture = env.bool("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT");
-        let capture_content = self.capture_content.or(env_capture).unwrap_or(false);
-        let cfg = Config {
-            disabled,
-            service_name,
-            resource,
-            traces_exporters,
-            traces_otlp: OtlpSettings {
-                endpoint,
-                protocol,
-                timeout,
-            },
-            sampler,
-            batch,
-            span_attribute_count_limit,
-            attribute_value_length_limit,
-            metrics_exporters,
-            metric_cardinality_limit: self
-                .cardinality_limit
-                .unwrap_or(crate::metrics::DEFAULT_CARDINALITY_LIMIT),
-            capture_content,
-        };
-        (cfg, env.warnings)
+        }
     }
 
-    /// Installs telemetry (replacing any installed before) and returns its guard.
-    /// Problems with the environment are reported as warnings; this never panics.
-    pub fn init(self) -> Telemetry {
-        let (cfg, warnings) = self.resolve();
+    /// The configuration this builder produces, with the warnings for invalid
+    /// values; fails only for an unreadable or invalid config file.
+    pub fn resolve(&self) -> Result<(Config, Vec<String>), InitError> {
+        let mut env = self.lookup();
+        let file_path = self
+            .config_file
+            .clone()
+            .or_else(|| env.raw("OTEL_CONFIG_FILE").map(PathBuf::from));
+        let file = match &file_path {
+            Some(p) => config::file::load(p, &|k| env.raw(k))?,
+            None => Settings::default(),
+        };
+        let cfg = config::resolve(self.code.clone(), file, &mut env, self.defaults.clone());
+        Ok((cfg, env.warnings))
+    }
+
+    /// Installs telemetry (replacing any installed before) and returns its
+    /// guard. Problems in the environment are warnings; an unreadable or
+    /// invalid config file is an error. Never panics.
+    pub fn init(self) -> Result<Telemetry, InitError> {
+        let (cfg, mut warnings) = self.resolve()?;
+        let inherited = {
+            let env = self.lookup();
+            crate::propagation::from_env(&|k| env.raw(k), &mut warnings)
+        };
         for w in &warnings {
             crate::warn(format_args!("{w}"));
         }
         let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, old)) = active.take() {
+        if let Some(old) = active.take() {
             old.shutdown(cfg.batch.export_timeout);
         }
         let generation = next_generation();
         crate::metrics::set_enabled(false);
+        let telemetry = Telemetry {
+            generation,
+            config: cfg.clone(),
+            warnings,
+        };
         if cfg.disabled {
-            return Telemetry {
-                generation,
-                config: cfg,
-                warnings,
-            };
+            return Ok(telemetry);
         }
         crate::content::configure(cfg.capture_content, cfg.attribute_value_length_limit);
         crate::metrics::set_cardinality_limit(cfg.metric_cardinality_limit);
-        let metrics_on = self.capture.is_some()
-            || cfg
-                .metrics_exporters
-                .iter()
-                .any(|e| *e != MetricsExporter::None);
-        crate::metrics::set_enabled(metrics_on);
+        let process_parent = if cfg.propagators.tracecontext {
+            inherited.parent.unwrap_or(SpanContext::NONE)
+        } else {
+            SpanContext::NONE
+        };
+        crate::propagation::install(inherited, cfg.propagators);
         let resource = resource(&cfg);
+        let mut installed = Installed {
+            generation,
+            pipeline: None,
+            periodic: None,
+            prometheus: None,
+            console_metrics: cfg.metrics_exporters.contains(&MetricsExporter::Console),
+            logs: None,
+        };
         let mut sinks: Vec<Box<dyn SpanSink>> = Vec::new();
         for e in &cfg.traces_exporters {
-            match e {
-                TracesExporter::Otlp => match OtlpSink::new(&cfg.traces_otlp, &resource) {
-                    Ok(s) => sinks.push(Box::new(s)),
-                    Err(e) => crate::warn(format_args!("{e}; spans will not be sent over OTLP")),
-                },
-                TracesExporter::Console => sinks.push(Box::new(ConsoleSink::stdout())),
-                TracesExporter::None => {}
+            let sink: Result<Box<dyn SpanSink>, String> = match e {
+                TracesExporter::Otlp => {
+                    OtlpSink::new(&cfg.traces_otlp, &resource).map(|s| Box::new(s) as _)
+                }
+                TracesExporter::Console => Ok(Box::new(ConsoleSink::stdout())),
+                TracesExporter::File => {
+                    FileSink::new(&cfg.traces_file, &resource).map(|s| Box::new(s) as _)
+                }
+                TracesExporter::None => continue,
+            };
+            match sink {
+                Ok(s) => sinks.push(s),
+                Err(e) => crate::warn(format_args!("{e}; spans will not be sent there")),
             }
         }
+        let capturing = self.capture.is_some();
         if let Some(store) = self.capture {
             sinks.push(Box::new(memory::MemorySink { store }));
         }
         if !sinks.is_empty() {
-            let pipeline = Pipeline::start(
+            installed.pipeline = Some(Pipeline::start(
                 sinks,
                 BatchConfig {
                     schedule_delay: cfg.batch.schedule_delay,
@@ -302,16 +296,45 @@ impl Builder {
                     max_export_batch: cfg.batch.max_export_batch_size,
                 },
                 cfg.sampler.prepare(),
-                SpanContext::NONE,
+                process_parent,
                 cfg.span_attribute_count_limit,
-            );
-            *active = Some((generation, pipeline));
+            ));
         }
-        Telemetry {
-            generation,
-            config: cfg,
-            warnings,
+        for e in &cfg.metrics_exporters {
+            match e {
+                MetricsExporter::Otlp => {
+                    let started = Sender::new(cfg.metrics_otlp.clone()).and_then(|s| {
+                        PeriodicExporter::start(s, resource.clone(), cfg.metric_export_interval)
+                            .map_err(|e| e.to_string())
+                    });
+                    match started {
+                        Ok(p) => installed.periodic = Some(p),
+                        Err(e) => {
+                            crate::warn(format_args!("{e}; metrics will not be sent over OTLP"))
+                        }
+                    }
+                }
+                MetricsExporter::Prometheus => {
+                    match PrometheusServer::start(&cfg.prometheus_host, cfg.prometheus_port) {
+                        Ok(s) => installed.prometheus = Some(s),
+                        Err(e) => crate::warn(format_args!(
+                            "cannot serve Prometheus metrics on {}:{}: {e}",
+                            cfg.prometheus_host, cfg.prometheus_port
+                        )),
+                    }
+                }
+                MetricsExporter::Console | MetricsExporter::None => {}
+            }
         }
+        installed.logs = crate::logs::install(&cfg, &resource);
+        let metrics_on = capturing
+            || cfg
+                .metrics_exporters
+                .iter()
+                .any(|e| *e != MetricsExporter::None);
+        crate::metrics::set_enabled(metrics_on);
+        *active = Some(installed);
+        Ok(telemetry)
     }
 }
 
@@ -333,17 +356,42 @@ fn resource(cfg: &Config) -> Resource {
         .build()
 }
 
-static ACTIVE: Mutex<Option<(u64, Pipeline)>> = Mutex::new(None);
+/// Everything one `init` started.
+struct Installed {
+    generation: u64,
+    pipeline: Option<Pipeline>,
+    periodic: Option<PeriodicExporter>,
+    prometheus: Option<PrometheusServer>,
+    console_metrics: bool,
+    logs: Option<crate::logs::Installed>,
+}
 
-/// The generation of the telemetry installed last.
-static CURRENT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+impl Installed {
+    /// Stops recording, then flushes and stops every exporter, spans first.
+    fn shutdown(self, timeout: Duration) {
+        crate::metrics::set_enabled(false);
+        if let Some(l) = self.logs {
+            l.shutdown();
+        }
+        if let Some(p) = self.pipeline {
+            p.shutdown(timeout);
+        }
+        drop(self.periodic);
+        drop(self.prometheus);
+        if self.console_metrics {
+            let table = crate::export::console_metrics::render(&crate::metrics::collect());
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(table.as_bytes());
+        }
+    }
+}
+
+static ACTIVE: Mutex<Option<Installed>> = Mutex::new(None);
 
 fn next_generation() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let g = NEXT.fetch_add(1, Ordering::Relaxed);
-    CURRENT_GENERATION.store(g, Ordering::Relaxed);
-    g
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Installed telemetry. Dropping it exports what is buffered and shuts down.
@@ -364,13 +412,28 @@ impl Telemetry {
         &self.warnings
     }
 
-    /// Exports everything recorded so far; returns whether it finished in time.
-    pub fn flush(&self) -> bool {
+    fn with_installed<T>(&self, f: impl FnOnce(&Installed) -> T) -> Option<T> {
         let active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        match active.as_ref() {
-            Some((g, p)) if *g == self.generation => p.flush(self.config.batch.export_timeout),
-            _ => true,
-        }
+        active
+            .as_ref()
+            .filter(|i| i.generation == self.generation)
+            .map(f)
+    }
+
+    /// Where the Prometheus endpoint listens, when it runs.
+    pub fn prometheus_addr(&self) -> Option<SocketAddr> {
+        self.with_installed(|i| i.prometheus.as_ref().map(PrometheusServer::addr))
+            .flatten()
+    }
+
+    /// Exports every span recorded so far; returns whether it finished in time.
+    pub fn flush(&self) -> bool {
+        self.with_installed(|i| {
+            i.pipeline
+                .as_ref()
+                .is_none_or(|p| p.flush(self.config.batch.export_timeout))
+        })
+        .unwrap_or(true)
     }
 
     /// Flushes and shuts down now (dropping the guard does the same).
@@ -380,21 +443,12 @@ impl Telemetry {
 impl Drop for Telemetry {
     fn drop(&mut self) {
         let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        if active.as_ref().is_some_and(|(g, _)| *g == self.generation) {
-            if let Some((_, p)) = active.take() {
-                p.shutdown(self.config.batch.export_timeout);
-            }
-        }
-        if CURRENT_GENERATION.load(std::sync::atomic::Ordering::Relaxed) == self.generation {
-            crate::metrics::set_enabled(false);
-            if self
-                .config
-                .metrics_exporters
-                .contains(&MetricsExporter::Console)
-            {
-                let table = crate::export::console_metrics::render(&crate::metrics::collect());
-                use std::io::Write;
-                let _ = std::io::stdout().write_all(table.as_bytes());
+        if active
+            .as_ref()
+            .is_some_and(|i| i.generation == self.generation)
+        {
+            if let Some(i) = active.take() {
+                i.shutdown(self.config.batch.export_timeout);
             }
         }
     }

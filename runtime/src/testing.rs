@@ -16,7 +16,7 @@
 //! Telemetry is global to the process, so captures are taken one at a time:
 //! a second `capture()` waits until the first is dropped.
 
-use crate::config::{BatchSettings, MetricsExporter, TracesExporter};
+use crate::config::{LogsExporter, MetricsExporter, Settings, TracesExporter};
 use crate::metrics::{MetricSnapshot, Point, SeriesSnapshot};
 use crate::trace::{Sampler, SpanRecord};
 use crate::{Builder, Telemetry, builder};
@@ -50,24 +50,29 @@ pub fn capture() -> Capture {
     }
 }
 
-/// Installs `builder`'s telemetry with every span also kept in `store`
-/// (no environment, sampling always on). The caller serializes tests (see
+/// Installs `builder`'s telemetry with every span also kept in `store`. What
+/// the builder leaves unset defaults to: no environment, no other exporter,
+/// sampling always on, a 50 ms export delay. The caller serializes tests (see
 /// [`without_telemetry`]).
 pub fn capture_with(builder: Builder, store: Arc<Mutex<Vec<SpanRecord>>>) -> Telemetry {
+    let defaults = Settings {
+        service_name: Some("semtel-test".into()),
+        traces_exporters: Some(vec![TracesExporter::None]),
+        metrics_exporters: Some(vec![MetricsExporter::None]),
+        logs_exporters: Some(vec![LogsExporter::None]),
+        sampler: Some(Sampler::AlwaysOn),
+        schedule_delay: Some(Duration::from_millis(50)),
+        max_queue_size: Some(65_536),
+        max_export_batch_size: Some(4096),
+        export_timeout: Some(Duration::from_secs(10)),
+        ..Settings::default()
+    };
     builder
         .env_source(|_| None)
-        .service_name("semtel-test")
-        .traces_exporter(TracesExporter::None)
-        .metrics_exporter(MetricsExporter::None)
-        .sampler(Sampler::AlwaysOn)
-        .batch(BatchSettings {
-            schedule_delay: Duration::from_millis(50),
-            max_queue_size: 65_536,
-            max_export_batch_size: 4096,
-            export_timeout: Duration::from_secs(10),
-        })
+        .defaults(defaults)
         .capture_into(store)
         .init()
+        .unwrap_or_else(|e| panic!("test telemetry: {e}"))
 }
 
 impl Capture {

@@ -48,7 +48,10 @@ fn run_against(rotel: &Rotel, protocol: Protocol, endpoint: String) -> Vec<Span>
         .traces_exporter(TracesExporter::Otlp)
         .otlp_protocol(protocol)
         .otlp_endpoint(endpoint)
-        .init();
+        .metrics_exporter(semtel::MetricsExporter::None)
+        .logs_exporter(semtel::LogsExporter::None)
+        .init()
+        .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -22,7 +22,7 @@ mod resolve;
 mod rust;
 mod v1;
 mod v2;
-mod yaml;
+pub mod yaml;
 
 pub use error::{Diagnostic, Error, Location};
 pub use model::Registry;

@@ -1,4 +1,6 @@
 //! A small located YAML tree: the only file that talks to the YAML parser.
+//! Public so that other semtel crates (the runtime's config-file reader) read
+//! YAML the same way.
 //!
 //! The rest of the loader works on [`Node`], which keeps the line and column of
 //! every value so that schema errors can point at the text the user wrote.
@@ -10,14 +12,17 @@ use std::sync::Arc;
 
 /// A YAML value with the place it was written.
 #[derive(Clone, Debug)]
-pub(crate) struct Node {
+pub struct Node {
+    /// The value.
     pub value: Value,
+    /// Where it starts.
     pub loc: Location,
 }
 
 /// The shapes a YAML value can take.
 #[derive(Clone, Debug)]
-pub(crate) enum Value {
+#[allow(missing_docs)]
+pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
@@ -168,7 +173,7 @@ fn scalar(s: &Scalar<'_>) -> Value {
 }
 
 /// Reads and parses a file, reporting I/O problems against the file itself.
-pub(crate) fn load_file(path: &Path) -> Result<Node, Diagnostic> {
+pub fn load_file(path: &Path) -> Result<Node, Diagnostic> {
     let file: Arc<Path> = Arc::from(path);
     let text = std::fs::read_to_string(path).map_err(|e| {
         Diagnostic::new(Location::new(&file, 0, 0), format!("cannot read file: {e}"))

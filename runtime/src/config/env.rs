@@ -1,7 +1,8 @@
 //! The standard `OTEL_*` environment variables. An invalid value gets one
 //! warning naming the variable and the value, and the default applies.
 
-use super::{MetricsExporter, Protocol, TracesExporter};
+use super::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
+use crate::propagation::Propagators;
 use crate::trace::{Root, Sampler};
 use std::time::Duration;
 
@@ -96,16 +97,21 @@ impl<'a> EnvSource<'a> {
 
     /// `OTEL_TRACES_EXPORTER`: a comma-separated list of otlp, console, none.
     pub fn traces_exporters(&mut self, var: &str) -> Option<Vec<TracesExporter>> {
-        self.parse(var, "a comma-separated list of otlp, console, none", |v| {
-            v.split(',')
-                .map(|x| match x.trim() {
-                    "otlp" => Some(TracesExporter::Otlp),
-                    "console" | "logging" => Some(TracesExporter::Console),
-                    "none" => Some(TracesExporter::None),
-                    _ => None,
-                })
-                .collect::<Option<Vec<_>>>()
-        })
+        self.parse(
+            var,
+            "a comma-separated list of otlp, console, otlp_file, none",
+            |v| {
+                v.split(',')
+                    .map(|x| match x.trim() {
+                        "otlp" => Some(TracesExporter::Otlp),
+                        "console" | "logging" => Some(TracesExporter::Console),
+                        "otlp_file" | "file" => Some(TracesExporter::File),
+                        "none" => Some(TracesExporter::None),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+            },
+        )
     }
 
     /// `OTEL_METRICS_EXPORTER`: a comma-separated list of otlp, prometheus, console, none.
@@ -123,6 +129,43 @@ impl<'a> EnvSource<'a> {
                         _ => None,
                     })
                     .collect::<Option<Vec<_>>>()
+            },
+        )
+    }
+
+    /// `OTEL_LOGS_EXPORTER`: a comma-separated list of otlp, console, none.
+    pub fn logs_exporters(&mut self, var: &str) -> Option<Vec<LogsExporter>> {
+        self.parse(var, "a comma-separated list of otlp, console, none", |v| {
+            v.split(',')
+                .map(|x| match x.trim() {
+                    "otlp" => Some(LogsExporter::Otlp),
+                    "console" | "logging" => Some(LogsExporter::Console),
+                    "none" => Some(LogsExporter::None),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+        })
+    }
+
+    /// `OTEL_PROPAGATORS`: tracecontext, baggage or none (others are not supported).
+    pub fn propagators(&mut self, var: &str) -> Option<Propagators> {
+        self.parse(
+            var,
+            "a comma-separated list of tracecontext, baggage, none",
+            |v| {
+                let mut p = Propagators {
+                    tracecontext: false,
+                    baggage: false,
+                };
+                for x in v.split(',') {
+                    match x.trim() {
+                        "tracecontext" => p.tracecontext = true,
+                        "baggage" => p.baggage = true,
+                        "none" => {}
+                        _ => return None,
+                    }
+                }
+                Some(p)
             },
         )
     }
@@ -164,29 +207,16 @@ impl<'a> EnvSource<'a> {
                 .map(|p| {
                     let (k, val) = p.split_once('=')?;
                     let k = k.trim();
-                    (!k.is_empty()).then(|| (k.to_string(), percent_decode(val.trim())))
+                    (!k.is_empty()).then(|| {
+                        (
+                            k.to_string(),
+                            crate::propagation::percent_decode(val.trim()),
+                        )
+                    })
                 })
                 .collect()
         })
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -1,12 +1,19 @@
 //! What telemetry to produce and where to send it. Settings come, in order of
-//! precedence, from the builder in code, then the standard `OTEL_*`
-//! environment variables, then the OpenTelemetry defaults.
+//! precedence, from the builder in code, then the file named by
+//! `OTEL_CONFIG_FILE`, then the standard `OTEL_*` environment variables, then
+//! the defaults a program sets in code, then the OpenTelemetry defaults.
 
 mod env;
+pub(crate) mod file;
+mod resolve;
 
 pub use env::{EnvSource, Lookup};
+pub(crate) use resolve::resolve;
+pub use resolve::{OtlpOverrides, Settings};
 
+use crate::propagation::Propagators;
 use crate::trace::Sampler;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Where spans go.
@@ -16,6 +23,8 @@ pub enum TracesExporter {
     Otlp,
     /// An indented tree per trace on standard output.
     Console,
+    /// OTLP JSON Lines in a file (the OpenTelemetry file-exporter format).
+    File,
     /// Nowhere.
     None,
 }
@@ -28,6 +37,17 @@ pub enum MetricsExporter {
     /// A pull endpoint serving OpenMetrics (with exemplars) and Prometheus text.
     Prometheus,
     /// A table on standard output at shutdown.
+    Console,
+    /// Nowhere.
+    None,
+}
+
+/// Where log records (`tracing` events) go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LogsExporter {
+    /// OTLP to a collector.
+    Otlp,
+    /// One JSON object per line on standard output, with `trace_id` and `span_id`.
     Console,
     /// Nowhere.
     None,
@@ -61,6 +81,12 @@ pub struct OtlpSettings {
     pub protocol: Protocol,
     /// How long one export may take.
     pub timeout: Duration,
+    /// Headers sent with every export (authentication).
+    pub headers: Vec<(String, String)>,
+    /// Whether requests are gzip-compressed.
+    pub gzip: bool,
+    /// A PEM file with the CA certificate that signs the collector's certificate.
+    pub certificate: Option<PathBuf>,
 }
 
 /// Settings of the span batch worker (`OTEL_BSP_*`).
@@ -87,6 +113,17 @@ impl Default for BatchSettings {
     }
 }
 
+/// The OTLP JSON Lines file exporter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileSettings {
+    /// The file written to; rotated files get `.1`, `.2`, ... appended.
+    pub path: PathBuf,
+    /// The size at which the file is rotated.
+    pub max_bytes: u64,
+    /// How many rotated files are kept.
+    pub max_files: usize,
+}
+
 /// Everything [`crate::Builder::init`] sets up, after precedence is applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -100,6 +137,8 @@ pub struct Config {
     pub traces_exporters: Vec<TracesExporter>,
     /// The OTLP span exporter.
     pub traces_otlp: OtlpSettings,
+    /// The file span exporter.
+    pub traces_file: FileSettings,
     /// Head sampling.
     pub sampler: Sampler,
     /// The batch worker.
@@ -110,8 +149,22 @@ pub struct Config {
     pub attribute_value_length_limit: Option<usize>,
     /// Where metrics go (several at once are allowed).
     pub metrics_exporters: Vec<MetricsExporter>,
+    /// The OTLP metric exporter.
+    pub metrics_otlp: OtlpSettings,
+    /// How often metrics are pushed (`OTEL_METRIC_EXPORT_INTERVAL`).
+    pub metric_export_interval: Duration,
+    /// Where the Prometheus endpoint listens (`OTEL_EXPORTER_PROMETHEUS_HOST`, `_PORT`).
+    pub prometheus_host: String,
+    /// The Prometheus endpoint's port (0 picks a free one).
+    pub prometheus_port: u16,
     /// Series per metric before new attribute sets share the overflow series.
     pub metric_cardinality_limit: usize,
+    /// Where logs go.
+    pub logs_exporters: Vec<LogsExporter>,
+    /// The OTLP log exporter.
+    pub logs_otlp: OtlpSettings,
+    /// Which context propagators are on (`OTEL_PROPAGATORS`).
+    pub propagators: Propagators,
     /// Whether GenAI content (messages, tool arguments) may be recorded where
     /// the code opts in (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`).
     pub capture_content: bool,

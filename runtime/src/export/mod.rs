@@ -2,8 +2,12 @@
 
 pub(crate) mod console;
 pub(crate) mod console_metrics;
+pub(crate) mod file;
 pub(crate) mod memory;
 pub(crate) mod otlp;
+pub(crate) mod otlp_metrics;
+pub(crate) mod prometheus;
+pub(crate) mod prometheus_server;
 
 use crate::trace::SpanRecord;
 

@@ -64,11 +64,16 @@ impl ActiveSpan {
         }
     }
 
-    /// Starts a span with a name computed at run time.
-    pub fn start_named(name: String, site: &'static Site, parent: Parent) -> ActiveSpan {
+    /// Starts a span from its parts (for spans made by other instrumentation).
+    pub fn start_parts(
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        scope: &'static str,
+        parent: Parent,
+    ) -> ActiveSpan {
         match pipeline::hot() {
             None => ActiveSpan { state: State::Off },
-            Some(hot) => Self::start_with(hot, name.into(), site.kind, site.scope, parent),
+            Some(hot) => Self::start_with(hot, name, kind, scope, parent),
         }
     }
 
@@ -276,10 +281,9 @@ impl ActiveSpan {
         f()
     }
 
-    /// Makes this span current until the returned guard is dropped.
-    #[inline]
-    pub fn enter(&mut self) -> Entered<'_> {
-        let current = match &mut self.state {
+    /// What makes this span current (`None` when telemetry is off).
+    pub(crate) fn current_frame(&mut self) -> Option<Current> {
+        match &mut self.state {
             State::Off => None,
             State::Unsampled(ctx) => Some(Current {
                 ctx: *ctx,
@@ -289,7 +293,13 @@ impl ActiveSpan {
                 ctx: r.ctx,
                 record: &mut r.record,
             }),
-        };
+        }
+    }
+
+    /// Makes this span current until the returned guard is dropped.
+    #[inline]
+    pub fn enter(&mut self) -> Entered<'_> {
+        let current = self.current_frame();
         Entered {
             previous: current.map(context::replace),
             _span: std::marker::PhantomData,

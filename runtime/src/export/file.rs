@@ -1,0 +1,97 @@
+//! The file sink: one OTLP/JSON `TracesData` object per line (the
+//! OpenTelemetry file-exporter format), rotated by size, keeping a bounded
+//! number of files.
+
+use super::SpanSink;
+use super::otlp::span_data;
+use crate::config::FileSettings;
+use crate::trace::SpanRecord;
+use opentelemetry::InstrumentationScope;
+use opentelemetry_proto::tonic::trace::v1::TracesData;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::Resource;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub(crate) struct FileSink {
+    settings: FileSettings,
+    resource: ResourceAttributesWithSchema,
+    file: File,
+    size: u64,
+}
+
+fn rotated(path: &Path, n: usize) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(format!(".{n}"));
+    PathBuf::from(s)
+}
+
+impl FileSink {
+    pub fn new(settings: &FileSettings, resource: &Resource) -> Result<FileSink, String> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&settings.path)
+            .map_err(|e| format!("cannot open the span file {}: {e}", settings.path.display()))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(FileSink {
+            settings: settings.clone(),
+            resource: ResourceAttributesWithSchema::from(resource),
+            file,
+            size,
+        })
+    }
+
+    /// Moves `path` to `path.1` (and `.1` to `.2`, ...), dropping the oldest.
+    fn rotate(&mut self) -> std::io::Result<()> {
+        let path = &self.settings.path;
+        let keep = self.settings.max_files.max(1);
+        let _ = std::fs::remove_file(rotated(path, keep));
+        for n in (1..keep).rev() {
+            let from = rotated(path, n);
+            if from.exists() {
+                std::fs::rename(&from, rotated(path, n + 1))?;
+            }
+        }
+        std::fs::rename(path, rotated(path, 1))?;
+        self.file = OpenOptions::new().create(true).append(true).open(path)?;
+        self.size = 0;
+        Ok(())
+    }
+}
+
+impl SpanSink for FileSink {
+    fn name(&self) -> &str {
+        "file"
+    }
+
+    fn export(&mut self, spans: &[SpanRecord]) -> Result<(), String> {
+        let data: Vec<_> = spans
+            .iter()
+            .map(|r| {
+                let name = r.scope.split("::").next().unwrap_or(r.scope).to_string();
+                span_data(r, InstrumentationScope::builder(name).build())
+            })
+            .collect();
+        let line = TracesData {
+            resource_spans: group_spans_by_resource_and_scope(data, &self.resource),
+        };
+        let mut text = serde_json::to_string(&line).map_err(|e| e.to_string())?;
+        text.push('\n');
+        if self.size > 0 && self.size + text.len() as u64 > self.settings.max_bytes {
+            self.rotate()
+                .map_err(|e| format!("cannot rotate {}: {e}", self.settings.path.display()))?;
+        }
+        self.file
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", self.settings.path.display()))?;
+        self.size += text.len() as u64;
+        Ok(())
+    }
+
+    fn flush(&mut self) {
+        let _ = self.file.flush();
+    }
+}

@@ -1,0 +1,247 @@
+//! OTLP metrics: semtel's metric snapshots encoded as OTLP (cumulative, with
+//! exemplars) and pushed over gRPC or HTTP/protobuf on an interval by a
+//! thread of their own.
+
+use crate::config::{OtlpSettings, Protocol};
+use crate::metrics::{Exemplar, MetricSnapshot, Point};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+use opentelemetry_proto::tonic::metrics::v1 as pm;
+use opentelemetry_proto::transform::common::tonic::{Attributes, ResourceAttributesWithSchema};
+use semtel_conventions::Instrument;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+fn exemplars(list: &[(usize, Exemplar)]) -> Vec<pm::Exemplar> {
+    list.iter()
+        .map(|(_, e)| pm::Exemplar {
+            time_unix_nano: e.time,
+            span_id: e.span_id.to_bytes().to_vec(),
+            trace_id: e.trace_id.to_bytes().to_vec(),
+            value: Some(pm::exemplar::Value::AsDouble(e.value)),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// The export request for `metrics` at time `now` (nanoseconds since the epoch).
+pub(crate) fn request(
+    metrics: &[MetricSnapshot],
+    resource: &opentelemetry_sdk::Resource,
+    now: u64,
+) -> ExportMetricsServiceRequest {
+    let cumulative = pm::AggregationTemporality::Cumulative as i32;
+    let out: Vec<pm::Metric> = metrics
+        .iter()
+        .filter(|m| !m.series.is_empty())
+        .map(|m| {
+            let d = &m.descriptor;
+            let number = |s: &crate::metrics::SeriesSnapshot, v: f64| pm::NumberDataPoint {
+                attributes: Attributes::from(s.attributes.clone()).0,
+                start_time_unix_nano: s.start,
+                time_unix_nano: now,
+                exemplars: exemplars(&s.exemplars),
+                value: Some(pm::number_data_point::Value::AsDouble(v)),
+                ..Default::default()
+            };
+            let data = match d.kind {
+                Instrument::Counter | Instrument::UpDownCounter => pm::metric::Data::Sum(pm::Sum {
+                    data_points: m
+                        .series
+                        .iter()
+                        .filter_map(|s| match s.point {
+                            Point::Sum(v) => Some(number(s, v)),
+                            _ => None,
+                        })
+                        .collect(),
+                    aggregation_temporality: cumulative,
+                    is_monotonic: d.kind == Instrument::Counter,
+                }),
+                Instrument::Gauge => pm::metric::Data::Gauge(pm::Gauge {
+                    data_points: m
+                        .series
+                        .iter()
+                        .filter_map(|s| match s.point {
+                            Point::Gauge(v) => Some(number(s, v)),
+                            _ => None,
+                        })
+                        .collect(),
+                }),
+                Instrument::Histogram => pm::metric::Data::Histogram(pm::Histogram {
+                    data_points: m
+                        .series
+                        .iter()
+                        .filter_map(|s| match &s.point {
+                            Point::Histogram(h) => Some(pm::HistogramDataPoint {
+                                attributes: Attributes::from(s.attributes.clone()).0,
+                                start_time_unix_nano: s.start,
+                                time_unix_nano: now,
+                                count: h.count,
+                                sum: Some(h.sum),
+                                bucket_counts: h.counts.clone(),
+                                explicit_bounds: d.buckets.to_vec(),
+                                exemplars: exemplars(&s.exemplars),
+                                min: (h.count > 0).then_some(h.min),
+                                max: (h.count > 0).then_some(h.max),
+                                ..Default::default()
+                            }),
+                            _ => None,
+                        })
+                        .collect(),
+                    aggregation_temporality: cumulative,
+                }),
+            };
+            pm::Metric {
+                name: d.name.to_string(),
+                description: d.description.to_string(),
+                unit: d.unit.to_string(),
+                data: Some(data),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let res = ResourceAttributesWithSchema::from(resource);
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![pm::ResourceMetrics {
+            resource: Some(opentelemetry_proto::tonic::resource::v1::Resource {
+                attributes: res.attributes.0,
+                ..Default::default()
+            }),
+            scope_metrics: vec![pm::ScopeMetrics {
+                scope: Some(InstrumentationScope {
+                    name: "semtel".into(),
+                    version: env!("CARGO_PKG_VERSION").into(),
+                    ..Default::default()
+                }),
+                metrics: out,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// Sends export requests over one transport.
+pub(crate) struct Sender {
+    settings: OtlpSettings,
+    rt: tokio::runtime::Runtime,
+    grpc: Option<MetricsServiceClient<tonic::transport::Channel>>,
+    http: Option<reqwest::Client>,
+}
+
+impl Sender {
+    pub fn new(settings: OtlpSettings) -> Result<Sender, String> {
+        let rt = super::otlp::runtime()?;
+        let (grpc, http) = match settings.protocol {
+            Protocol::Grpc => {
+                let endpoint = tonic::transport::Endpoint::from_shared(settings.endpoint.clone())
+                    .map_err(|e| format!("invalid OTLP endpoint {}: {e}", settings.endpoint))?
+                    .timeout(settings.timeout)
+                    .connect_timeout(settings.timeout);
+                let channel = {
+                    let _g = rt.enter();
+                    endpoint.connect_lazy()
+                };
+                (Some(MetricsServiceClient::new(channel)), None)
+            }
+            Protocol::HttpProtobuf => {
+                let client = reqwest::Client::builder()
+                    .timeout(settings.timeout)
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+                (None, Some(client))
+            }
+        };
+        Ok(Sender {
+            settings,
+            rt,
+            grpc,
+            http,
+        })
+    }
+
+    pub fn send(&mut self, req: ExportMetricsServiceRequest) -> Result<(), String> {
+        let timeout = self.settings.timeout;
+        if let Some(client) = &mut self.grpc {
+            let fut = client.export(tonic::Request::new(req));
+            return self
+                .rt
+                .block_on(async { tokio::time::timeout(timeout, fut).await })
+                .map_err(|_| format!("timed out after {timeout:?}"))?
+                .map(|_| ())
+                .map_err(|s| format!("{}: {}", s.code(), s.message()));
+        }
+        if let Some(client) = &self.http {
+            let body = prost::Message::encode_to_vec(&req);
+            let fut = client
+                .post(&self.settings.endpoint)
+                .header("Content-Type", "application/x-protobuf")
+                .body(body)
+                .send();
+            let resp = self.rt.block_on(fut).map_err(|e| e.to_string())?;
+            if !resp.status().is_success() {
+                return Err(format!("HTTP {}", resp.status()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A thread that exports all metrics every `interval`, and once more at shutdown.
+pub(crate) struct PeriodicExporter {
+    shared: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl PeriodicExporter {
+    pub fn start(
+        mut sender: Sender,
+        resource: opentelemetry_sdk::Resource,
+        interval: Duration,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new((Mutex::new(false), Condvar::new()));
+        let s2 = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("semtel-metrics".into())
+            .spawn(move || {
+                let mut last_warning: Option<Instant> = None;
+                loop {
+                    let stop = {
+                        let (lock, cv) = &*s2;
+                        let g = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                        let (g, _) = cv
+                            .wait_timeout(g, interval)
+                            .unwrap_or_else(PoisonError::into_inner);
+                        *g
+                    };
+                    let req = request(&crate::metrics::collect(), &resource, crate::clock::now());
+                    if let Err(e) = sender.send(req) {
+                        if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                            crate::warn(format_args!("exporting metrics over OTLP failed: {e}"));
+                            last_warning = Some(Instant::now());
+                        }
+                    }
+                    if stop {
+                        return;
+                    }
+                }
+            })?;
+        Ok(PeriodicExporter {
+            shared,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for PeriodicExporter {
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.shared;
+        *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        cv.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
