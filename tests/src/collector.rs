@@ -54,10 +54,18 @@ fn rotel_binary() -> PathBuf {
 impl Rotel {
     /// Starts the collector and waits until both ports accept connections.
     pub fn start() -> Rotel {
+        Self::start_on(free_port(), free_port())
+    }
+
+    /// Starts the collector on the given ports (waiting for a previous
+    /// collector to have let go of them).
+    pub fn start_on(grpc_port: u16, http_port: u16) -> Rotel {
+        let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+        poll(Duration::from_secs(10), || {
+            (free(grpc_port) && free(http_port)).then_some(())
+        });
         let dir = TempDir::new("semtel-rotel");
         let out = dir.0.join("rotel.out");
-        let grpc_port = free_port();
-        let http_port = free_port();
         let log = File::create(&out).expect("create collector log");
         let child = Command::new(rotel_binary())
             .args(["start", "--otlp-grpc-endpoint"])
@@ -115,6 +123,18 @@ impl Rotel {
         parse_spans(&self.output())
     }
 
+    /// The log records received so far.
+    pub fn logs(&self) -> Vec<Log> {
+        parse_logs(&self.output())
+    }
+
+    /// Waits until `check` holds for the output; panics with the output if not.
+    pub fn wait_until(&self, what: &str, timeout: Duration, check: impl Fn(&str) -> bool) {
+        if poll(timeout, || check(&self.output()).then_some(())).is_none() {
+            panic!("the collector did not receive {what}:\n{}", self.output());
+        }
+    }
+
     /// Waits until at least `n` spans have arrived; panics with the output if not.
     pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<Span> {
         poll(timeout, || {
@@ -145,6 +165,54 @@ impl Drop for Rotel {
         }
         let _ = self.child.wait();
     }
+}
+
+/// A log record as the collector printed it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Log {
+    /// `Str(...)` as printed.
+    pub body: String,
+    /// `INFO`, `WARN`, ...
+    pub severity: String,
+    /// 32 hex digits, or empty.
+    pub trace_id: String,
+    /// 16 hex digits, or empty.
+    pub span_id: String,
+}
+
+/// Parses the log records in the collector's output.
+pub fn parse_logs(text: &str) -> Vec<Log> {
+    let mut logs: Vec<Log> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("LogRecord #") {
+            logs.push(Log::default());
+            continue;
+        }
+        let Some(l) = logs.last_mut() else { continue };
+        if let Some((k, v)) = t.split_once(':') {
+            let v = v.trim().to_string();
+            match k.trim() {
+                "Body" => l.body = v,
+                "SeverityText" => l.severity = v,
+                "Trace ID" => l.trace_id = v,
+                "Span ID" => l.span_id = v,
+                _ => {}
+            }
+        }
+    }
+    logs
+}
+
+/// The names of the metrics in the collector's output.
+pub fn parse_metric_names(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("-> Name: ")
+                .map(|n| n.trim().to_string())
+        })
+        .collect()
 }
 
 /// A span as the collector printed it.

@@ -6,6 +6,7 @@
 //! how to install it, never a skipped test.
 
 pub mod collector;
+pub mod prometheus;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;

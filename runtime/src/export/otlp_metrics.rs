@@ -175,12 +175,15 @@ impl Sender {
         }
         if let Some(client) = &self.http {
             let body = prost::Message::encode_to_vec(&req);
-            let fut = client
+            let request = client
                 .post(&self.settings.endpoint)
                 .header("Content-Type", "application/x-protobuf")
-                .body(body)
-                .send();
-            let resp = self.rt.block_on(fut).map_err(|e| e.to_string())?;
+                .body(body);
+            // The request (and its timer) must be created inside the runtime.
+            let resp = self
+                .rt
+                .block_on(async move { request.send().await })
+                .map_err(|e| e.to_string())?;
             if !resp.status().is_success() {
                 return Err(format!("HTTP {}", resp.status()));
             }

@@ -1,0 +1,152 @@
+//! Telemetry never breaks the host program: a missing collector, one that
+//! goes away and comes back, and one that accepts connections and never
+//! answers leave the instrumented code running; spans that cannot be kept are
+//! dropped and counted, and export resumes when the collector is back.
+
+use semtel::{Protocol, TracesExporter, traced_task};
+use semtel_tests::collector::Rotel;
+use semtel_tests::free_port;
+use std::net::TcpListener;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+#[traced_task(name = "work.phase", attrs(orchestration.step.name = phase))]
+fn work(phase: &'static str) -> u32 {
+    1
+}
+
+fn telemetry(endpoint: String, queue: usize) -> semtel::Telemetry {
+    semtel::builder()
+        .env_source(|_| None)
+        .service_name("failure-test")
+        .traces_exporter(TracesExporter::Otlp)
+        .metrics_exporter(semtel::MetricsExporter::None)
+        .logs_exporter(semtel::LogsExporter::None)
+        .otlp_protocol(Protocol::Grpc)
+        .otlp_endpoint(endpoint)
+        .otlp_timeout(Duration::from_millis(500))
+        .schedule_delay(Duration::from_millis(50))
+        .max_queue_size(queue)
+        .export_timeout(Duration::from_secs(3))
+        .init()
+        .unwrap()
+}
+
+/// Runs `n` spans and returns how long that took.
+fn run(phase: &'static str, n: usize) -> Duration {
+    let t = Instant::now();
+    for _ in 0..n {
+        work(phase);
+    }
+    t.elapsed()
+}
+
+#[test]
+fn a_missing_collector_costs_nothing_but_the_dropped_spans() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let dropped_before = semtel::trace::dropped_spans();
+    let failed_before = semtel::trace::failed_exports();
+    let t = telemetry(closed, 256);
+    // Far more spans than the queue holds, produced faster than any export.
+    let took = run("absent", 50_000);
+    assert!(
+        took < Duration::from_secs(20),
+        "the program was held up: {took:?}"
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    let start = Instant::now();
+    drop(t);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "shutdown overran its deadline: {:?}",
+        start.elapsed()
+    );
+    assert!(
+        semtel::trace::dropped_spans() > dropped_before,
+        "drops are counted"
+    );
+    assert!(
+        semtel::trace::failed_exports() > failed_before,
+        "failed exports are counted"
+    );
+}
+
+#[test]
+fn export_resumes_when_the_collector_comes_back() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let rotel = Rotel::start();
+    let (grpc, http) = (rotel.grpc_port, rotel.http_port);
+    let t = telemetry(rotel.grpc_endpoint(), 2048);
+    run("before", 10);
+    assert!(t.flush());
+    let spans = rotel.wait_for_spans(10, Duration::from_secs(20));
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.attr("orchestration.step.name") == Some("Str(before)"))
+    );
+    drop(rotel);
+    run("while-down", 10);
+    t.flush();
+    let rotel = Rotel::start_on(grpc, http);
+    // Keep producing until spans reach the new collector (the channel reconnects).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline && !rotel.output().contains("Str(after)") {
+        run("after", 10);
+        t.flush();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let after = rotel.spans();
+    assert!(
+        after
+            .iter()
+            .any(|s| s.attr("orchestration.step.name") == Some("Str(after)")),
+        "no span reached the restarted collector:\n{}",
+        rotel.output()
+    );
+    drop(t);
+}
+
+#[test]
+fn a_collector_that_never_answers_does_not_hold_the_program() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Accept every connection and never read or answer.
+    let holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().take(64) {
+            match c {
+                Ok(s) => held.push(s),
+                Err(_) => break,
+            }
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let failed_before = semtel::trace::failed_exports();
+    let t = telemetry(format!("http://{addr}"), 2048);
+    let mut took = Duration::ZERO;
+    for _ in 0..5 {
+        took += run("silent", 1000);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        took < Duration::from_secs(20),
+        "the program was held up: {took:?}"
+    );
+    let start = Instant::now();
+    drop(t);
+    assert!(
+        start.elapsed() < Duration::from_secs(12),
+        "shutdown overran its deadline: {:?}",
+        start.elapsed()
+    );
+    assert!(
+        semtel::trace::failed_exports() > failed_before,
+        "the timeouts are counted as failed exports"
+    );
+    drop(holder);
+}
