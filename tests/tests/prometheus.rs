@@ -27,7 +27,7 @@ impl std::fmt::Display for JobError {
 #[metered]
 fn prom_job(n: u32) -> Result<u32, JobError> {
     std::thread::sleep(Duration::from_millis(2));
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         Err(JobError::Flaky)
     } else {
         Ok(n)
