@@ -1,0 +1,101 @@
+//! The long-running example service, configured only by its environment:
+//! it serves /metrics, exports over OTLP, and on SIGTERM stops cleanly with
+//! a final flush.
+
+use semtel_tests::collector::Rotel;
+use semtel_tests::prometheus::http_get;
+use semtel_tests::{free_port, poll};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Builds the example and returns its executable.
+fn agent_service() -> PathBuf {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "-q",
+            "-p",
+            "semtel-examples",
+            "--example",
+            "agent_service",
+            "--message-format=json",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("cargo build");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"]["name"] == "agent_service")
+        .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .expect("the example's executable")
+}
+
+#[test]
+fn serves_metrics_exports_and_stops_cleanly_on_sigterm() {
+    let exe = agent_service();
+    let rotel = Rotel::start();
+    let port = free_port();
+    let mut child = Command::new(exe)
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .env("OTEL_METRICS_EXPORTER", "prometheus")
+        .env("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1")
+        .env("OTEL_EXPORTER_PROMETHEUS_PORT", port.to_string())
+        .env("OTEL_BSP_SCHEDULE_DELAY", "60000")
+        .env("JOB_INTERVAL_MS", "30")
+        .env_remove("OTEL_CONFIG_FILE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start agent_service");
+    let addr = format!("127.0.0.1:{port}");
+    let metrics = poll(Duration::from_secs(30), || {
+        let (_, body) = http_get(&addr, "/metrics", Some("application/openmetrics-text")).ok()?;
+        body.contains("orchestration_step_failures_total")
+            .then_some(body)
+    })
+    .expect("the service serves /metrics");
+    assert!(
+        metrics.contains("orchestration_tasks_completed_total{"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("orchestration_queue_depth{"), "{metrics}");
+    assert!(
+        metrics.contains("gen_ai_client_token_usage_bucket{"),
+        "{metrics}"
+    );
+    // The batch delay is a minute: spans arrive only through the final flush.
+    assert!(rotel.spans().is_empty());
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exited = poll(Duration::from_secs(20), || child.try_wait().ok().flatten());
+    let Some(exit) = exited else {
+        let _ = child.kill();
+        panic!("the service did not stop on SIGTERM");
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(exit.success(), "{stderr}");
+    assert!(stderr.contains("agent-service: stopping"), "{stderr}");
+    let spans = rotel.wait_for_spans(5, Duration::from_secs(20));
+    assert!(
+        spans.iter().any(|s| s.name == "workflow.run"),
+        "final flush delivered the workflows"
+    );
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.name.starts_with("invoke_agent coder"))
+    );
+    assert!(spans.iter().any(|s| s.status_code == "STATUS_CODE_ERROR"));
+}
