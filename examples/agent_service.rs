@@ -43,7 +43,7 @@ async fn plan(agent: &str, job: u64) -> Result<&'static str, StepError> {
     }
     current_step().record_usage(900 + job % 300, 120 + job % 40);
     tracing::info!(job, "plan ready");
-    Ok(if job % 5 == 0 {
+    Ok(if job.is_multiple_of(5) {
         "run_tests"
     } else {
         "apply_patch"
@@ -53,7 +53,7 @@ async fn plan(agent: &str, job: u64) -> Result<&'static str, StepError> {
 #[agent_step(operation = execute_tool, tool = tool)]
 async fn run_tool(tool: &str, job: u64) -> Result<(), StepError> {
     tokio::time::sleep(Duration::from_millis(2 + job % 5)).await;
-    if tool == "run_tests" && job % 3 == 0 {
+    if tool == "run_tests" && job.is_multiple_of(3) {
         tracing::warn!(job, "tests failed");
         return Err(StepError::TestsFailed);
     }
