@@ -142,6 +142,12 @@ impl Builder {
         self
     }
 
+    /// Compresses OTLP requests with gzip (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`).
+    pub fn otlp_gzip(mut self, on: bool) -> Self {
+        self.code.otlp.gzip = Some(on);
+        self
+    }
+
     /// Spans go to `path` as OTLP JSON Lines, rotated at `max_bytes`, keeping `max_files`.
     pub fn traces_file(
         mut self,

@@ -7,7 +7,9 @@ use crate::config::{OtlpSettings, Protocol};
 use crate::trace::{SpanRecord, Status};
 use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::{self as otel, TraceFlags, TraceState};
-use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+use opentelemetry_otlp::{
+    Compression, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
+};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter as _, SpanLinks};
 use semtel_conventions::SpanKind;
@@ -29,6 +31,46 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the export runtime: {e}"))
 }
 
+/// Applies endpoint, timeout, headers and compression to a gRPC exporter builder.
+pub(crate) fn grpc<B: WithExportConfig + WithTonicConfig>(b: B, s: &OtlpSettings) -> B {
+    let mut metadata = tonic::metadata::MetadataMap::new();
+    for (k, v) in &s.headers {
+        match (
+            tonic::metadata::MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()),
+            v.parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>(),
+        ) {
+            (Ok(k), Ok(v)) => {
+                metadata.insert(k, v);
+            }
+            _ => crate::warn(format_args!(
+                "OTLP header {k:?} is not a valid gRPC metadata entry; it is not sent"
+            )),
+        }
+    }
+    let b = b
+        .with_endpoint(s.endpoint.clone())
+        .with_timeout(s.timeout)
+        .with_metadata(metadata);
+    if s.gzip {
+        b.with_compression(Compression::Gzip)
+    } else {
+        b
+    }
+}
+
+/// Applies endpoint, timeout, headers and compression to an HTTP exporter builder.
+pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(b: B, s: &OtlpSettings) -> B {
+    let b = b
+        .with_endpoint(s.endpoint.clone())
+        .with_timeout(s.timeout)
+        .with_headers(s.headers.iter().cloned().collect());
+    if s.gzip {
+        b.with_compression(Compression::Gzip)
+    } else {
+        b
+    }
+}
+
 impl OtlpSink {
     /// Builds the exporter; fails only on settings the exporter rejects.
     pub fn new(s: &OtlpSettings, resource: &Resource) -> Result<Self, String> {
@@ -36,16 +78,8 @@ impl OtlpSink {
         let mut exporter = {
             let _enter = rt.enter();
             let built = match s.protocol {
-                Protocol::Grpc => SpanExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(s.endpoint.clone())
-                    .with_timeout(s.timeout)
-                    .build(),
-                Protocol::HttpProtobuf => SpanExporter::builder()
-                    .with_http()
-                    .with_endpoint(s.endpoint.clone())
-                    .with_timeout(s.timeout)
-                    .build(),
+                Protocol::Grpc => grpc(SpanExporter::builder().with_tonic(), s).build(),
+                Protocol::HttpProtobuf => http(SpanExporter::builder().with_http(), s).build(),
             };
             built.map_err(|e| {
                 format!(

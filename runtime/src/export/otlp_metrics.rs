@@ -144,7 +144,11 @@ impl Sender {
                     let _g = rt.enter();
                     endpoint.connect_lazy()
                 };
-                (Some(MetricsServiceClient::new(channel)), None)
+                let mut client = MetricsServiceClient::new(channel);
+                if settings.gzip {
+                    client = client.send_compressed(tonic::codec::CompressionEncoding::Gzip);
+                }
+                (Some(client), None)
             }
             Protocol::HttpProtobuf => {
                 let client = reqwest::Client::builder()
@@ -165,7 +169,16 @@ impl Sender {
     pub fn send(&mut self, req: ExportMetricsServiceRequest) -> Result<(), String> {
         let timeout = self.settings.timeout;
         if let Some(client) = &mut self.grpc {
-            let fut = client.export(tonic::Request::new(req));
+            let mut request = tonic::Request::new(req);
+            for (k, v) in &self.settings.headers {
+                if let (Ok(k), Ok(v)) = (
+                    tonic::metadata::MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()),
+                    v.parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>(),
+                ) {
+                    request.metadata_mut().insert(k, v);
+                }
+            }
+            let fut = client.export(request);
             return self
                 .rt
                 .block_on(async { tokio::time::timeout(timeout, fut).await })
@@ -174,11 +187,21 @@ impl Sender {
                 .map_err(|s| format!("{}: {}", s.code(), s.message()));
         }
         if let Some(client) = &self.http {
-            let body = prost::Message::encode_to_vec(&req);
-            let request = client
+            let mut body = prost::Message::encode_to_vec(&req);
+            let mut request = client
                 .post(&self.settings.endpoint)
-                .header("Content-Type", "application/x-protobuf")
-                .body(body);
+                .header("Content-Type", "application/x-protobuf");
+            if self.settings.gzip {
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                std::io::Write::write_all(&mut enc, &body).map_err(|e| e.to_string())?;
+                body = enc.finish().map_err(|e| e.to_string())?;
+                request = request.header("Content-Encoding", "gzip");
+            }
+            for (k, v) in &self.settings.headers {
+                request = request.header(k.as_str(), v.as_str());
+            }
+            let request = request.body(body);
             // The request (and its timer) must be created inside the runtime.
             let resp = self
                 .rt

@@ -3,7 +3,7 @@
 
 use crate::config::{OtlpSettings, Protocol};
 use opentelemetry::InstrumentationScope;
-use opentelemetry_otlp::{LogExporter, WithExportConfig};
+use opentelemetry_otlp::LogExporter;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, LogProcessor, SdkLogRecord};
@@ -80,16 +80,12 @@ impl Exporter {
         let mut exporter = {
             let _g = rt.enter();
             match s.protocol {
-                Protocol::Grpc => LogExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(s.endpoint.clone())
-                    .with_timeout(s.timeout)
-                    .build(),
-                Protocol::HttpProtobuf => LogExporter::builder()
-                    .with_http()
-                    .with_endpoint(s.endpoint.clone())
-                    .with_timeout(s.timeout)
-                    .build(),
+                Protocol::Grpc => {
+                    crate::export::otlp::grpc(LogExporter::builder().with_tonic(), s).build()
+                }
+                Protocol::HttpProtobuf => {
+                    crate::export::otlp::http(LogExporter::builder().with_http(), s).build()
+                }
             }
             .map_err(|e| format!("cannot build the OTLP log exporter for {}: {e}", s.endpoint))?
         };
