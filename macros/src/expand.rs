@@ -195,13 +195,23 @@ fn span_setup(s: &SpanPlan) -> TokenStream {
     } else {
         quote!(if ::semtel::__private::capture_enabled() { #(#capture)* })
     };
-    let attrs = if values.is_empty() {
-        quote!(let __semtel_attrs: ::std::vec::Vec<::semtel::__private::KeyValue> = ::std::vec::Vec::new();)
+    // Attribute values are built only when something records them: into the
+    // span directly, or (for agent steps, whose metrics share them) into a list.
+    let (attrs, set_attrs) = if values.is_empty() {
+        (quote!(), quote!())
+    } else if is_step {
+        (
+            quote! {
+                let __semtel_attrs: ::std::vec::Vec<::semtel::__private::KeyValue> =
+                    if #need { ::std::vec![#(#values),*] } else { ::std::vec::Vec::new() };
+            },
+            quote!(__semtel_span.set_attributes(__semtel_attrs);),
+        )
     } else {
-        quote! {
-            let __semtel_attrs: ::std::vec::Vec<::semtel::__private::KeyValue> =
-                if #need { ::std::vec![#(#values),*] } else { ::std::vec::Vec::new() };
-        }
+        (
+            quote!(),
+            quote!(__semtel_span.set_attributes([#(#values),*]);),
+        )
     };
     quote! {
         static __SEMTEL_SITE: ::semtel::__private::Site = ::semtel::__private::Site {
@@ -213,7 +223,7 @@ fn span_setup(s: &SpanPlan) -> TokenStream {
         #attrs
         #step
         if __semtel_span.is_recording() {
-            __semtel_span.set_attributes(__semtel_attrs);
+            #set_attrs
             #( __semtel_span.add_link(#links); )*
             #pattern
             #capture

@@ -7,7 +7,6 @@ use crate::trace::SpanContext;
 use opentelemetry::KeyValue;
 use semtel_conventions::{Instrument, InstrumentKind, MetricDef, metrics::function};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
 /// The metrics a metered function records into.
 #[derive(Clone, Copy)]
@@ -185,7 +184,7 @@ impl Metered {
         }
         Some(Call {
             site: self,
-            start: Instant::now(),
+            start: crate::clock::ticks(),
             attributes: None,
             done: false,
         })
@@ -202,7 +201,7 @@ impl Metered {
         }
         Some(Call {
             site: self,
-            start: Instant::now(),
+            start: crate::clock::ticks(),
             attributes: Some(attributes),
             done: false,
         })
@@ -213,7 +212,7 @@ impl Metered {
 /// counts as a failure of type `panic`.
 pub struct Call {
     site: &'static Metered,
-    start: Instant,
+    start: u64,
     attributes: Option<Vec<KeyValue>>,
     done: bool,
 }
@@ -226,24 +225,30 @@ impl Call {
         self.record(failure, ctx);
     }
 
-    fn bound(
+    /// Runs `f` on the series for this call: the site's fixed series when the
+    /// call has no attributes of its own, else the one its attributes select.
+    #[inline]
+    fn with_series(
         &self,
         inst: &Option<Inst>,
         fixed: Option<&Bound>,
         extra: &[KeyValue],
-    ) -> Option<Bound> {
+        f: impl FnOnce(&Bound),
+    ) {
         match (&self.attributes, fixed) {
-            (None, Some(b)) if extra.is_empty() => Some(b.clone()),
-            _ => inst.as_ref().map(|i| {
-                let mut a = self.site.base(self.attributes.as_deref().unwrap_or(&[]));
-                a.extend(
-                    extra
-                        .iter()
-                        .filter(|kv| i.error_type || kv.key.as_str() != "error.type")
-                        .cloned(),
-                );
-                Bound::new(i.state.series(a))
-            }),
+            (None, Some(b)) if extra.is_empty() => f(b),
+            _ => {
+                if let Some(i) = inst {
+                    let mut a = self.site.base(self.attributes.as_deref().unwrap_or(&[]));
+                    a.extend(
+                        extra
+                            .iter()
+                            .filter(|kv| i.error_type || kv.key.as_str() != "error.type")
+                            .cloned(),
+                    );
+                    f(&Bound::new(i.state.series(a)));
+                }
+            }
         }
     }
 
@@ -251,33 +256,35 @@ impl Call {
         let site = self.site;
         let i = site.instruments();
         let fixed = (self.attributes.is_none()).then(|| site.fixed());
-        let secs = self.start.elapsed().as_secs_f64();
-        if let Some(b) = self.bound(&i.in_flight, fixed.and_then(|f| f.in_flight.as_ref()), &[]) {
-            b.add(-1i64, SpanContext::NONE);
-        }
-        if let Some(b) = self.bound(&i.duration, fixed.and_then(|f| f.duration.as_ref()), &[]) {
-            b.record(secs, ctx);
-        }
+        let secs = crate::clock::between(self.start, crate::clock::ticks()).as_secs_f64();
+        self.with_series(
+            &i.in_flight,
+            fixed.and_then(|f| f.in_flight.as_ref()),
+            &[],
+            |b| b.add(-1i64, SpanContext::NONE),
+        );
+        self.with_series(
+            &i.duration,
+            fixed.and_then(|f| f.duration.as_ref()),
+            &[],
+            |b| b.record(secs, ctx),
+        );
         match failure {
             None => {
                 let mut extra = Vec::new();
                 if self.attributes.is_some() {
                     site.result(&mut extra, "ok");
                 }
-                if let Some(b) = self.bound(&i.calls, fixed.and_then(|f| f.ok.as_ref()), &extra) {
-                    b.add(1i64, ctx);
-                }
+                self.with_series(&i.calls, fixed.and_then(|f| f.ok.as_ref()), &extra, |b| {
+                    b.add(1i64, ctx)
+                });
             }
             Some(f) => {
                 let error_type = KeyValue::new("error.type", f.error_type.to_string());
                 let mut extra = vec![error_type.clone()];
                 site.result(&mut extra, "error");
-                if let Some(b) = self.bound(&i.calls, None, &extra) {
-                    b.add(1i64, ctx);
-                }
-                if let Some(b) = self.bound(&i.errors, None, &[error_type]) {
-                    b.add(1i64, ctx);
-                }
+                self.with_series(&i.calls, None, &extra, |b| b.add(1i64, ctx));
+                self.with_series(&i.errors, None, &[error_type], |b| b.add(1i64, ctx));
             }
         }
     }

@@ -63,8 +63,12 @@ pub struct Builder {
     defaults: Settings,
     config_file: Option<PathBuf>,
     capture: Option<memory::Store>,
+    custom: Vec<CustomSink>,
     env: Option<config::Lookup<'static>>,
 }
+
+/// Makes a sink for a program's own span exporter, once the resource is known.
+type CustomSink = Box<dyn FnOnce(&Resource) -> Result<Box<dyn SpanSink>, String>>;
 
 macro_rules! setters {
     ($($(#[$m:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
@@ -201,6 +205,19 @@ impl Builder {
         self
     }
 
+    /// Also sends spans to `exporter`, any OpenTelemetry SDK span exporter
+    /// (in batches, from semtel's export thread).
+    pub fn span_exporter<E: opentelemetry_sdk::trace::SpanExporter + 'static>(
+        mut self,
+        exporter: E,
+    ) -> Self {
+        self.custom.push(Box::new(move |resource: &Resource| {
+            crate::export::otlp::SdkSink::custom(exporter, resource)
+                .map(|s| Box::new(s) as Box<dyn SpanSink>)
+        }));
+        self
+    }
+
     pub(crate) fn capture_into(mut self, store: memory::Store) -> Self {
         self.capture = Some(store);
         self
@@ -255,6 +272,7 @@ impl Builder {
         if cfg.disabled {
             return Ok(telemetry);
         }
+        crate::clock::warm_up();
         crate::content::configure(cfg.capture_content, cfg.attribute_value_length_limit);
         crate::metrics::set_cardinality_limit(cfg.metric_cardinality_limit);
         let process_parent = if cfg.propagators.tracecontext {
@@ -287,6 +305,14 @@ impl Builder {
             match sink {
                 Ok(s) => sinks.push(s),
                 Err(e) => crate::warn(format_args!("{e}; spans will not be sent there")),
+            }
+        }
+        for make in self.custom {
+            match make(&resource) {
+                Ok(s) => sinks.push(s),
+                Err(e) => crate::warn(format_args!(
+                    "{e}; spans will not be sent to the program's exporter"
+                )),
             }
         }
         let capturing = self.capture.is_some();

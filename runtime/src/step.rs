@@ -8,7 +8,6 @@ use opentelemetry::KeyValue;
 use semtel_conventions::metrics::{gen_ai, orchestration};
 use semtel_conventions::{gen_ai as attr, orchestration as orch};
 use std::sync::OnceLock;
-use std::time::Instant;
 
 struct StepInstruments {
     duration: Histogram<f64>,
@@ -27,7 +26,7 @@ fn instruments() -> &'static StepInstruments {
 
 /// A step being measured: its metric attributes and start time.
 pub struct Step {
-    start: Instant,
+    start: u64,
     attributes: Vec<KeyValue>,
 }
 
@@ -36,7 +35,7 @@ impl Step {
     #[inline]
     pub fn start(attributes: impl FnOnce() -> Vec<KeyValue>) -> Option<Step> {
         metrics::enabled().then(|| Step {
-            start: Instant::now(),
+            start: crate::clock::ticks(),
             attributes: attributes(),
         })
     }
@@ -44,7 +43,7 @@ impl Step {
     /// Records the step's duration and its success or failure.
     pub fn finish(self, failure: Option<&Failure<'_>>, ctx: SpanContext) {
         let i = instruments();
-        let secs = self.start.elapsed().as_secs_f64();
+        let secs = crate::clock::between(self.start, crate::clock::ticks()).as_secs_f64();
         let mut attrs = self.attributes;
         match failure {
             None => {

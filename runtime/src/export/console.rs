@@ -58,17 +58,17 @@ impl SpanSink for ConsoleSink {
         "console"
     }
 
-    fn export(&mut self, spans: &[SpanRecord]) -> Result<(), String> {
+    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
         let mut complete = Vec::new();
         for s in spans {
             if !self.pending.contains_key(&s.trace_id) {
                 self.order.push(s.trace_id);
             }
-            self.pending.entry(s.trace_id).or_default().push(s.clone());
-            self.held += 1;
-            if is_local_root(s) {
+            if is_local_root(&s) {
                 complete.push(s.trace_id);
             }
+            self.pending.entry(s.trace_id).or_default().push(s);
+            self.held += 1;
         }
         for t in complete {
             self.print_trace(t);

@@ -16,11 +16,11 @@ impl SpanSink for MemorySink {
         "memory"
     }
 
-    fn export(&mut self, spans: &[SpanRecord]) -> Result<(), String> {
+    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
         self.store
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(spans);
+            .extend(spans);
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ pub(crate) trait SpanSink: Send {
     /// A short name for warnings (`otlp`, `console`).
     fn name(&self) -> &str;
     /// Delivers one batch; an error is counted and reported, never raised.
-    fn export(&mut self, spans: &[SpanRecord]) -> Result<(), String>;
+    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String>;
     /// Delivers anything held back.
     fn flush(&mut self) {}
     /// Releases resources; called once, last.

@@ -16,12 +16,18 @@ use semtel_conventions::SpanKind;
 use std::collections::HashMap;
 use std::time::Duration;
 
-pub(crate) struct OtlpSink {
+/// A sink that hands span data to any OpenTelemetry SDK span exporter
+/// (OTLP, or one the program brings), from a runtime of its own.
+pub(crate) struct SdkSink<E> {
+    name: &'static str,
     rt: tokio::runtime::Runtime,
-    exporter: SpanExporter,
+    exporter: E,
     scopes: HashMap<&'static str, InstrumentationScope>,
     timeout: Duration,
 }
+
+/// The OTLP span sink.
+pub(crate) type OtlpSink = SdkSink<SpanExporter>;
 
 /// A current-thread runtime private to the export thread.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -89,11 +95,26 @@ impl OtlpSink {
             })?
         };
         exporter.set_resource(resource);
-        Ok(OtlpSink {
+        Ok(SdkSink {
+            name: "otlp",
             rt,
             exporter,
             scopes: HashMap::new(),
             timeout: s.timeout,
+        })
+    }
+}
+
+impl<E: opentelemetry_sdk::trace::SpanExporter> SdkSink<E> {
+    /// A sink for `exporter`, which receives `resource`.
+    pub fn custom(mut exporter: E, resource: &Resource) -> Result<Self, String> {
+        exporter.set_resource(resource);
+        Ok(SdkSink {
+            name: "span exporter",
+            rt: runtime()?,
+            exporter,
+            scopes: HashMap::new(),
+            timeout: Duration::from_secs(10),
         })
     }
 
@@ -109,24 +130,17 @@ impl OtlpSink {
 }
 
 /// The SDK's form of a span record.
-pub(crate) fn span_data(r: &SpanRecord, scope: InstrumentationScope) -> SpanData {
+pub(crate) fn span_data(r: SpanRecord, scope: InstrumentationScope) -> SpanData {
     let mut events = SpanEvents::default();
     events.events = r
         .events
-        .iter()
-        .map(|e| {
-            otel::Event::new(
-                e.name.clone(),
-                to_system_time(e.time),
-                e.attributes.clone(),
-                0,
-            )
-        })
+        .into_iter()
+        .map(|e| otel::Event::new(e.name, to_system_time(e.time), e.attributes, 0))
         .collect();
     let mut links = SpanLinks::default();
     links.links = r
         .links
-        .iter()
+        .into_iter()
         .map(|l| {
             let ctx = otel::SpanContext::new(
                 l.trace_id,
@@ -135,7 +149,7 @@ pub(crate) fn span_data(r: &SpanRecord, scope: InstrumentationScope) -> SpanData
                 true,
                 TraceState::default(),
             );
-            otel::Link::new(ctx, l.attributes.clone(), 0)
+            otel::Link::new(ctx, l.attributes, 0)
         })
         .collect();
     SpanData {
@@ -155,30 +169,30 @@ pub(crate) fn span_data(r: &SpanRecord, scope: InstrumentationScope) -> SpanData
             SpanKind::Producer => otel::SpanKind::Producer,
             SpanKind::Consumer => otel::SpanKind::Consumer,
         },
-        name: r.name.clone(),
+        name: r.name,
         start_time: to_system_time(r.start),
         end_time: to_system_time(r.end),
-        attributes: r.attributes.clone(),
+        attributes: r.attributes,
         dropped_attributes_count: 0,
         events,
         links,
-        status: match &r.status {
+        status: match r.status {
             Status::Unset => otel::Status::Unset,
             Status::Ok => otel::Status::Ok,
-            Status::Error(d) => otel::Status::error(d.clone()),
+            Status::Error(d) => otel::Status::error(d),
         },
         instrumentation_scope: scope,
     }
 }
 
-impl SpanSink for OtlpSink {
+impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> SpanSink for SdkSink<E> {
     fn name(&self) -> &str {
-        "otlp"
+        self.name
     }
 
-    fn export(&mut self, spans: &[SpanRecord]) -> Result<(), String> {
+    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
         let batch: Vec<SpanData> = spans
-            .iter()
+            .into_iter()
             .map(|r| {
                 let scope = self.scope(r.scope);
                 span_data(r, scope)

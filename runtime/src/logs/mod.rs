@@ -138,7 +138,7 @@ pub struct SemtelLayer {
 struct Bridged(ActiveSpan);
 
 thread_local! {
-    static ENTERED: RefCell<Vec<context::Current>> = const { RefCell::new(Vec::new()) };
+    static ENTERED: RefCell<Vec<*const context::Frame>> = const { RefCell::new(Vec::new()) };
 }
 
 #[derive(Default)]
@@ -257,8 +257,8 @@ where
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if let Some(s) = ctx.span(id) {
             if let Some(b) = s.extensions_mut().get_mut::<Bridged>() {
-                if let Some(cur) = b.0.current_frame() {
-                    let previous = context::replace(cur);
+                if let Some(frame) = b.0.frame() {
+                    let previous = context::enter(frame);
                     ENTERED.with(|e| e.borrow_mut().push(previous));
                 }
             }

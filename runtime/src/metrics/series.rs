@@ -143,7 +143,6 @@ impl GaugeCell {
 pub(crate) struct HistogramCell {
     pub bounds: &'static [f64],
     counts: Box<[AtomicU64]>,
-    count: AtomicU64,
     sum: AtomicU64,
     min: AtomicU64,
     max: AtomicU64,
@@ -155,7 +154,6 @@ impl HistogramCell {
         HistogramCell {
             bounds,
             counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
-            count: AtomicU64::new(0),
             sum: AtomicU64::new(0f64.to_bits()),
             min: AtomicU64::new(f64::INFINITY.to_bits()),
             max: AtomicU64::new(f64::NEG_INFINITY.to_bits()),
@@ -171,7 +169,6 @@ impl HistogramCell {
         // Buckets are upper-inclusive: (b[i-1], b[i]].
         let i = self.bounds.partition_point(|b| *b < v);
         self.counts[i].fetch_add(1, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
         add_f64(&self.sum, v);
         fetch_min(&self.min, v);
         fetch_max(&self.max, v);
@@ -179,13 +176,14 @@ impl HistogramCell {
     }
 
     pub fn snapshot(&self) -> HistogramSnapshot {
+        let counts: Vec<u64> = self
+            .counts
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
         HistogramSnapshot {
-            counts: self
-                .counts
-                .iter()
-                .map(|c| c.load(Ordering::Relaxed))
-                .collect(),
-            count: self.count.load(Ordering::Relaxed),
+            count: counts.iter().sum(),
+            counts,
             sum: f64::from_bits(self.sum.load(Ordering::Relaxed)),
             min: f64::from_bits(self.min.load(Ordering::Relaxed)),
             max: f64::from_bits(self.max.load(Ordering::Relaxed)),

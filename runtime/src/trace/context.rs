@@ -1,6 +1,6 @@
 //! The current span of each thread, and the identity spans pass to their children.
 
-use super::record::SpanRecord;
+use super::record::RawSpan;
 use opentelemetry::trace::{SpanId, TraceId};
 use std::cell::Cell;
 use std::fmt;
@@ -57,41 +57,45 @@ impl fmt::Debug for SpanContext {
     }
 }
 
-/// What a thread is inside of: the span's identity and, when it is recorded,
-/// its record (owned by the span's guard, which outlives its time as current).
+/// A span's place in a thread's context: its identity and, when it is
+/// recorded, its record. Frames live in span guards (and in futures that
+/// carry a context); the thread-local current pointer refers to the frame of
+/// the innermost entered span, which stays alive and in place while entered.
 #[derive(Clone, Copy)]
-pub(crate) struct Current {
+pub(crate) struct Frame {
     pub ctx: SpanContext,
-    pub record: *mut SpanRecord,
+    pub record: *mut RawSpan,
 }
 
-impl Current {
-    pub const NONE: Current = Current {
+impl Frame {
+    pub const NONE: Frame = Frame {
         ctx: SpanContext::NONE,
         record: ptr::null_mut(),
     };
 }
 
 thread_local! {
-    static CURRENT: Cell<Current> = const { Cell::new(Current::NONE) };
+    static CURRENT: Cell<*const Frame> = const { Cell::new(ptr::null()) };
 }
 
-/// The thread's current span.
+/// The frame of the thread's current span (a copy).
 #[inline]
-pub(crate) fn current() -> Current {
-    CURRENT.with(Cell::get)
+pub(crate) fn current() -> Frame {
+    let p = CURRENT.with(Cell::get);
+    // SAFETY: a non-null current pointer refers to a live, unmoved frame (see `Frame`).
+    unsafe { p.as_ref() }.copied().unwrap_or(Frame::NONE)
 }
 
-/// Makes `c` current and returns what was current before.
+/// Makes `frame` current; returns what was current before.
 #[inline]
-pub(crate) fn replace(c: Current) -> Current {
-    CURRENT.with(|cell| cell.replace(c))
+pub(crate) fn enter(frame: *const Frame) -> *const Frame {
+    CURRENT.with(|c| c.replace(frame))
 }
 
-/// Restores a context returned by [`replace`].
+/// Restores what [`enter`] returned.
 #[inline]
-pub(crate) fn restore(c: Current) {
-    CURRENT.with(|cell| cell.set(c));
+pub(crate) fn restore(previous: *const Frame) {
+    CURRENT.with(|c| c.set(previous));
 }
 
 /// The context of the span the calling code runs in ([`SpanContext::NONE`] outside any span).
@@ -110,16 +114,23 @@ pub fn current_context() -> SpanContext {
 /// ```
 pub fn in_current_span<F: std::future::Future>(future: F) -> WithContext<F> {
     WithContext {
-        ctx: current_context(),
+        frame: Frame {
+            ctx: current_context(),
+            record: ptr::null_mut(),
+        },
         future,
     }
 }
 
 /// A future that runs in a given span context; see [`in_current_span`].
 pub struct WithContext<F> {
-    ctx: SpanContext,
+    frame: Frame,
     future: F,
 }
+
+// SAFETY: the frame's record pointer is always null here; the frame only
+// carries a span's identity.
+unsafe impl<F: Send> Send for WithContext<F> {}
 
 impl<F: std::future::Future> std::future::Future for WithContext<F> {
     type Output = F::Output;
@@ -130,11 +141,8 @@ impl<F: std::future::Future> std::future::Future for WithContext<F> {
     ) -> std::task::Poll<F::Output> {
         // SAFETY: `future` is structurally pinned and never moved out.
         let this = unsafe { self.get_unchecked_mut() };
-        let previous = replace(Current {
-            ctx: this.ctx,
-            record: ptr::null_mut(),
-        });
-        struct Restore(Current);
+        let previous = enter(&this.frame);
+        struct Restore(*const Frame);
         impl Drop for Restore {
             fn drop(&mut self) {
                 restore(self.0);

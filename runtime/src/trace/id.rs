@@ -15,46 +15,55 @@ fn seed() -> u64 {
     h.finish() | 1
 }
 
-/// The next 64 random bits (xorshift64*, seeded per thread from the OS's random hasher keys).
+/// `N` draws of xorshift64* (seeded per thread from the OS's random hasher
+/// keys), with one thread-local access.
 #[inline]
-fn next() -> u64 {
+fn draws<const N: usize>() -> [u64; N] {
     STATE.with(|s| {
         let mut x = s.get();
         if x == 0 {
             x = seed();
         }
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
+        let mut out = [0u64; N];
+        for o in &mut out {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            *o = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        }
         s.set(x);
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        out
     })
+}
+
+/// Never zero: ids of zero mean "none".
+#[inline]
+fn non_zero(v: u64) -> u64 {
+    if v == 0 { 1 } else { v }
 }
 
 /// A new, valid (non-zero) span id.
 #[inline]
 pub(crate) fn span_id() -> SpanId {
-    loop {
-        let v = next();
-        if v != 0 {
-            return SpanId::from(v);
-        }
-    }
+    SpanId::from(non_zero(draws::<1>()[0]))
 }
 
-/// A new, valid (non-zero) trace id.
+/// A new trace id and the first span id in it, in one draw of the generator.
 #[inline]
-pub(crate) fn trace_id() -> TraceId {
-    let v = (u128::from(next()) << 64) | u128::from(next());
-    if v == 0 { trace_id() } else { TraceId::from(v) }
+pub(crate) fn trace_and_span_id() -> (TraceId, SpanId) {
+    let [a, b, c] = draws::<3>();
+    (
+        TraceId::from((u128::from(a) << 64) | u128::from(non_zero(b))),
+        SpanId::from(non_zero(c)),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn ids_differ_and_are_valid() {
-        let a = super::trace_id();
-        let b = super::trace_id();
+        let a = super::trace_and_span_id().0;
+        let b = super::trace_and_span_id().0;
         assert_ne!(a, b);
         assert_ne!(a, opentelemetry::trace::TraceId::INVALID);
         assert_ne!(super::span_id(), super::span_id());

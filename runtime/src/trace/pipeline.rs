@@ -5,9 +5,10 @@
 //! counts what it drops. Exporting never blocks the instrumented program.
 
 use super::context::SpanContext;
-use super::record::SpanRecord;
+use super::record::{RawSpan, SpanRecord};
 use super::sampler::Prepared;
 use crate::export::SpanSink;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -20,7 +21,6 @@ pub(crate) struct Hot {
     /// The parent adopted from the process environment (`TRACEPARENT`), if any.
     pub process_parent: SpanContext,
     pub max_queue: usize,
-    pub flush_at: usize,
     pub max_attributes: usize,
     pub wake: Arc<Shared>,
 }
@@ -58,72 +58,83 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-struct ThreadBuffer {
-    spans: Mutex<Vec<SpanRecord>>,
+/// Buffered spans at which a thread wakes the export worker.
+const WAKE_AT: usize = 128;
+/// Emptied records a thread keeps for its next spans (enough for deep nesting).
+const SPARES: usize = 64;
+
+/// One thread's finished spans, drained by the export worker. Only the owning
+/// thread pushes, so its lock is uncontended but for the worker's brief swap.
+struct ThreadSpans {
+    spans: Mutex<Vec<RawSpan>>,
 }
 
-static BUFFERS: Mutex<Vec<Arc<ThreadBuffer>>> = Mutex::new(Vec::new());
-
-/// Spans of threads whose buffer is already gone (ended during thread exit).
-static ORPHANS: Mutex<Vec<SpanRecord>> = Mutex::new(Vec::new());
+static THREADS: Mutex<Vec<Arc<ThreadSpans>>> = Mutex::new(Vec::new());
 
 thread_local! {
-    static LOCAL: Arc<ThreadBuffer> = {
-        let b = Arc::new(ThreadBuffer { spans: Mutex::new(Vec::new()) });
-        lock(&BUFFERS).push(Arc::clone(&b));
-        b
+    static SPANS: Arc<ThreadSpans> = {
+        let t = Arc::new(ThreadSpans { spans: Mutex::new(Vec::new()) });
+        lock(&THREADS).push(Arc::clone(&t));
+        t
     };
+    /// Emptied records for the thread's next spans: the hot path does not
+    /// allocate. (Boxed: a span keeps its record at a fixed address while it runs.)
+    #[allow(clippy::vec_box)]
+    static SPARE: RefCell<Vec<Box<RawSpan>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Hands a finished span to the pipeline.
+/// A blank record for a new span: one this thread emptied before, else a new one.
 #[inline]
-pub(crate) fn submit(rec: SpanRecord, hot: &Hot) {
-    let mut rec = Some(rec);
-    let pushed = LOCAL.try_with(|b| {
-        if let Some(r) = rec.take() {
-            push(&b.spans, r, hot);
+pub(crate) fn take_record() -> Box<RawSpan> {
+    SPARE
+        .try_with(|s| s.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Box::new(RawSpan::empty()))
+}
+
+/// Hands a finished span to the pipeline: its content joins the thread's
+/// buffer and the emptied record is kept for the thread's next span.
+#[inline]
+pub(crate) fn submit(mut span: Box<RawSpan>, hot: &Hot) {
+    let raw = span.take_content();
+    let _ = SPARE.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < SPARES {
+            s.push(span);
         }
     });
-    if pushed.is_err() {
-        // The thread is exiting and its buffer is gone.
-        if let Some(r) = rec {
-            push(&ORPHANS, r, hot);
+    let pushed = SPANS.try_with(|t| {
+        let mut v = lock(&t.spans);
+        if v.len() >= hot.max_queue {
+            return Err(());
+        }
+        v.push(raw);
+        Ok(v.len())
+    });
+    match pushed {
+        Ok(Ok(WAKE_AT)) => hot.wake.wake(),
+        Ok(Ok(_)) => {}
+        // The buffer is full, or the thread is ending and its buffer is gone.
+        _ => {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
-#[inline]
-fn push(buf: &Mutex<Vec<SpanRecord>>, rec: SpanRecord, hot: &Hot) {
-    let mut v = lock(buf);
-    if v.len() >= hot.max_queue {
-        drop(v);
-        DROPPED.fetch_add(1, Ordering::Relaxed);
-        return;
-    }
-    v.push(rec);
-    let len = v.len();
-    drop(v);
-    if len == hot.flush_at {
-        hot.wake.wake();
-    }
-}
-
-fn drain_all(out: &mut Vec<SpanRecord>) {
-    let buffers: Vec<Arc<ThreadBuffer>> = {
-        let mut all = lock(&BUFFERS);
+/// Converts every buffered span into `out`.
+fn drain_all(out: &mut Vec<SpanRecord>, spare: &mut Vec<RawSpan>) {
+    let threads: Vec<Arc<ThreadSpans>> = {
+        let mut all = lock(&THREADS);
         // Forget buffers of threads that ended (only the registry holds them) once empty.
-        all.retain(|b| Arc::strong_count(b) > 1 || !lock(&b.spans).is_empty());
+        all.retain(|t| Arc::strong_count(t) > 1 || !lock(&t.spans).is_empty());
         all.clone()
     };
-    for b in buffers {
-        let mut v = lock(&b.spans);
-        if out.is_empty() {
-            std::mem::swap(out, &mut v);
-        } else {
-            out.append(&mut v);
-        }
+    let clock = crate::clock::Converter::new();
+    for t in threads {
+        std::mem::swap(&mut *lock(&t.spans), spare);
+        out.extend(spare.drain(..).map(|raw| raw.into_record(&clock)));
     }
-    out.append(&mut lock(&ORPHANS));
 }
 
 /// Wakes the worker and tracks flush requests.
@@ -196,7 +207,6 @@ impl Pipeline {
             sampler,
             process_parent,
             max_queue: cfg.max_queue,
-            flush_at: (cfg.max_export_batch).clamp(1, cfg.max_queue.max(1)),
             max_attributes,
             wake: Arc::clone(&shared),
         }));
@@ -261,7 +271,8 @@ impl Pipeline {
 }
 
 fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig) {
-    let mut batch = Vec::new();
+    let mut batch: Vec<SpanRecord> = Vec::new();
+    let mut spare: Vec<RawSpan> = Vec::new();
     let mut warned = Warnings::default();
     loop {
         let (flush_target, shutdown) = {
@@ -276,12 +287,26 @@ fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig)
             st.wake = false;
             (st.flush_requested, st.shutdown)
         };
-        drain_all(&mut batch);
-        for chunk in batch.chunks(cfg.max_export_batch.max(1)) {
-            for sink in &mut sinks {
-                if let Err(e) = sink.export(chunk) {
+        drain_all(&mut batch, &mut spare);
+        let mut spans = std::mem::take(&mut batch).into_iter();
+        loop {
+            let chunk: Vec<SpanRecord> = spans.by_ref().take(cfg.max_export_batch.max(1)).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let mut chunk = Some(chunk);
+            let last = sinks.len().saturating_sub(1);
+            for (i, sink) in sinks.iter_mut().enumerate() {
+                // The last sink takes the batch; the others get copies.
+                let spans = if i == last {
+                    chunk.take().unwrap_or_default()
+                } else {
+                    chunk.clone().unwrap_or_default()
+                };
+                let count = spans.len();
+                if let Err(e) = sink.export(spans) {
                     EXPORT_FAILURES.fetch_add(1, Ordering::Relaxed);
-                    warned.export_failed(sink.name(), chunk.len(), &e);
+                    warned.export_failed(sink.name(), count, &e);
                 }
             }
         }

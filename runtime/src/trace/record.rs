@@ -85,12 +85,98 @@ impl SpanRecord {
     pub fn duration_nanos(&self) -> u64 {
         self.end.saturating_sub(self.start)
     }
+}
 
-    /// Sets `kv`, replacing an earlier value of the same key.
-    pub(crate) fn set(&mut self, kv: KeyValue) {
-        match self.attributes.iter_mut().find(|a| a.key == kv.key) {
-            Some(existing) => existing.value = kv.value,
-            None => self.attributes.push(kv),
+/// Attributes held inline for the common case (no allocation up to four).
+pub(crate) type Attrs = smallvec::SmallVec<[KeyValue; 4]>;
+
+/// Sets `kv` in `attrs`, replacing an earlier value of the same key.
+pub(crate) fn set_attr(attrs: &mut Attrs, kv: KeyValue) {
+    match attrs.iter_mut().find(|a| a.key == kv.key) {
+        Some(existing) => existing.value = kv.value,
+        None => attrs.push(kv),
+    }
+}
+
+/// A span as the hot path records it: raw timestamps, inline attributes.
+/// The export thread turns it into a [`SpanRecord`].
+pub(crate) struct RawSpan {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    pub parent_span_id: SpanId,
+    pub parent_remote: bool,
+    pub kind: SpanKind,
+    pub name: Cow<'static, str>,
+    pub scope: &'static str,
+    pub start: u64,
+    pub end: u64,
+    pub attributes: Attrs,
+    pub events: Vec<SpanEvent>,
+    pub links: Vec<SpanLink>,
+    pub status: Status,
+}
+
+impl RawSpan {
+    /// A blank record, to be filled when a span starts.
+    pub fn empty() -> RawSpan {
+        RawSpan {
+            trace_id: TraceId::INVALID,
+            span_id: SpanId::INVALID,
+            parent_span_id: SpanId::INVALID,
+            parent_remote: false,
+            kind: SpanKind::Internal,
+            name: Cow::Borrowed(""),
+            scope: "",
+            start: 0,
+            end: 0,
+            attributes: Attrs::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            status: Status::Unset,
         }
+    }
+
+    /// Moves the content out, leaving this record blank for reuse.
+    #[inline]
+    pub fn take_content(&mut self) -> RawSpan {
+        // SAFETY: every field that owns memory is overwritten right after the
+        // bitwise copy, without being dropped, so each owner exists once.
+        unsafe {
+            let out = std::ptr::read(self);
+            std::ptr::write(&mut self.name, Cow::Borrowed(""));
+            std::ptr::write(&mut self.attributes, Attrs::new());
+            std::ptr::write(&mut self.events, Vec::new());
+            std::ptr::write(&mut self.links, Vec::new());
+            std::ptr::write(&mut self.status, Status::Unset);
+            out
+        }
+    }
+
+    /// The exported form (wall-clock times).
+    pub fn into_record(self, clock: &crate::clock::Converter) -> SpanRecord {
+        SpanRecord {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            parent_remote: self.parent_remote,
+            name: self.name,
+            kind: self.kind,
+            start: clock.to_unix(self.start),
+            end: clock.to_unix(self.end),
+            attributes: self.attributes.into_vec(),
+            events: self.events,
+            links: self.links,
+            status: self.status,
+            scope: self.scope,
+        }
+    }
+
+    /// The value of attribute `key`, if set.
+    pub fn attribute(&self, key: &str) -> Option<&opentelemetry::Value> {
+        self.attributes
+            .iter()
+            .rev()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| &kv.value)
     }
 }

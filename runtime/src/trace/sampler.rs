@@ -112,7 +112,7 @@ mod tests {
         let s = Sampler::TraceIdRatio(0.25).prepare();
         let n = 20_000;
         let hits = (0..n)
-            .filter(|_| s.sample(None, crate::trace::id::trace_id()))
+            .filter(|_| s.sample(None, crate::trace::id::trace_and_span_id().0))
             .count();
         let share = hits as f64 / n as f64;
         assert!((0.22..0.28).contains(&share), "share {share}");
@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn parent_based_follows_parent() {
         let s = Sampler::ParentBased(Root::AlwaysOff).prepare();
-        let t = crate::trace::id::trace_id();
+        let t = crate::trace::id::trace_and_span_id().0;
         assert!(s.sample(Some(true), t));
         assert!(!s.sample(Some(false), t));
         assert!(!s.sample(None, t));

@@ -1,10 +1,10 @@
 //! A span in progress: started by the macros, current while its code runs,
 //! recorded when it ends (also when the code panics).
 
-use super::context::{self, Current, SpanContext};
+use super::context::{self, Frame, SpanContext};
 use super::id;
 use super::pipeline::{self, Hot};
-use super::record::{SpanEvent, SpanLink, SpanRecord, Status};
+use super::record::{RawSpan, SpanEvent, SpanLink, Status, set_attr};
 use crate::clock;
 use crate::outcome::Failure;
 use opentelemetry::KeyValue;
@@ -38,15 +38,21 @@ pub enum Parent {
 
 enum State {
     Off,
-    Unsampled(SpanContext),
-    Recording(Box<Recording>),
+    Unsampled(Frame),
+    Recording(Recording),
 }
 
 struct Recording {
-    ctx: SpanContext,
-    record: SpanRecord,
+    frame: Frame,
+    raw: Box<RawSpan>,
     hot: &'static Hot,
 }
+
+// SAFETY: the frame's record pointer points into the span's own boxed
+// record, which moves with the span; it is only followed on the thread the
+// span is entered on, while entered.
+unsafe impl Send for State {}
+unsafe impl Sync for State {}
 
 /// A span in progress. It ends when dropped; a panic while it is current
 /// marks it failed.
@@ -60,7 +66,9 @@ impl ActiveSpan {
     pub fn start(site: &'static Site, parent: Parent) -> ActiveSpan {
         match pipeline::hot() {
             None => ActiveSpan { state: State::Off },
-            Some(hot) => Self::start_with(hot, site.name.into(), site.kind, site.scope, parent),
+            Some(hot) => {
+                Self::start_with(hot, Cow::Borrowed(site.name), site.kind, site.scope, parent)
+            }
         }
     }
 
@@ -77,6 +85,7 @@ impl ActiveSpan {
         }
     }
 
+    #[inline(never)]
     fn start_with(
         hot: &'static Hot,
         name: Cow<'static, str>,
@@ -97,55 +106,58 @@ impl ActiveSpan {
             Parent::Explicit(ctx) => ctx,
         };
         let has_parent = parent.is_valid();
-        let trace_id = if has_parent {
-            parent.trace_id
+        let (trace_id, span_id) = if has_parent {
+            (parent.trace_id, id::span_id())
         } else {
-            id::trace_id()
+            id::trace_and_span_id()
         };
         let sampled = hot
             .sampler
             .sample(has_parent.then_some(parent.sampled), trace_id);
         let ctx = SpanContext {
             trace_id,
-            span_id: id::span_id(),
+            span_id,
             sampled,
             remote: false,
         };
         if !sampled {
             return ActiveSpan {
-                state: State::Unsampled(ctx),
+                state: State::Unsampled(Frame {
+                    ctx,
+                    record: std::ptr::null_mut(),
+                }),
             };
         }
-        let record = SpanRecord {
-            trace_id,
-            span_id: ctx.span_id,
-            parent_span_id: if has_parent {
-                parent.span_id
-            } else {
-                SpanId::INVALID
-            },
-            parent_remote: parent.remote,
-            name,
-            kind,
-            start: clock::now(),
-            end: 0,
-            attributes: Vec::new(),
-            events: Vec::new(),
-            links: Vec::new(),
-            status: Status::Unset,
-            scope,
+        let mut raw = pipeline::take_record();
+        raw.trace_id = trace_id;
+        raw.span_id = ctx.span_id;
+        raw.parent_span_id = if has_parent {
+            parent.span_id
+        } else {
+            SpanId::INVALID
         };
+        raw.parent_remote = parent.remote;
+        raw.kind = kind;
+        raw.name = name;
+        raw.scope = scope;
+        raw.start = clock::ticks();
+        let record: *mut RawSpan = &mut *raw;
         ActiveSpan {
-            state: State::Recording(Box::new(Recording { ctx, record, hot })),
+            state: State::Recording(Recording {
+                frame: Frame { ctx, record },
+                raw,
+                hot,
+            }),
         }
     }
 
     /// The span's identity ([`SpanContext::NONE`] when telemetry is off).
+    #[inline]
     pub fn context(&self) -> SpanContext {
         match &self.state {
             State::Off => SpanContext::NONE,
-            State::Unsampled(ctx) => *ctx,
-            State::Recording(r) => r.ctx,
+            State::Unsampled(f) => f.ctx,
+            State::Recording(r) => r.frame.ctx,
         }
     }
 
@@ -155,38 +167,41 @@ impl ActiveSpan {
         matches!(self.state, State::Recording(_))
     }
 
-    fn record_mut(&mut self) -> Option<&mut SpanRecord> {
+    #[inline]
+    fn raw_mut(&mut self) -> Option<&mut RawSpan> {
         match &mut self.state {
-            State::Recording(r) => Some(&mut r.record),
+            State::Recording(r) => Some(&mut *r.raw),
             _ => None,
         }
     }
 
     /// Sets an attribute (checked against its key's type).
     pub fn set<T: ?Sized, V: IntoValue<T>>(&mut self, key: Key<T>, value: V) {
-        if let Some(r) = self.record_mut() {
-            r.set(key.value(value));
+        if let Some(r) = self.raw_mut() {
+            set_attr(&mut r.attributes, key.value(value));
         }
     }
 
     /// Sets attributes (later values of a key replace earlier ones).
-    pub fn set_attributes(&mut self, attributes: Vec<KeyValue>) {
+    #[inline]
+    pub fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
         if let State::Recording(r) = &mut self.state {
             let limit = r.hot.max_attributes;
-            if r.record.attributes.is_empty() {
-                r.record.attributes = attributes;
+            let attrs = &mut r.raw.attributes;
+            if attrs.is_empty() {
+                attrs.extend(attributes);
             } else {
                 for kv in attributes {
-                    r.record.set(kv);
+                    set_attr(attrs, kv);
                 }
             }
-            r.record.attributes.truncate(limit);
+            attrs.truncate(limit);
         }
     }
 
     /// Links this span to another (a follows-from relation).
     pub fn add_link(&mut self, ctx: SpanContext) {
-        if let Some(r) = self.record_mut() {
+        if let Some(r) = self.raw_mut() {
             if ctx.is_valid() {
                 r.links.push(SpanLink {
                     trace_id: ctx.trace_id,
@@ -200,7 +215,7 @@ impl ActiveSpan {
     /// Names the span from a pattern such as `invoke_agent {gen_ai.agent.name}`,
     /// filled with the span's attribute values (a missing one is left out).
     pub fn name_from_pattern(&mut self, pattern: &str) {
-        if let Some(r) = self.record_mut() {
+        if let Some(r) = self.raw_mut() {
             let mut name = String::with_capacity(pattern.len() + 16);
             let mut rest = pattern;
             while let Some(open) = rest.find('{') {
@@ -219,19 +234,9 @@ impl ActiveSpan {
         }
     }
 
-    /// Sets several attributes, built only when the span is recorded.
-    #[inline]
-    pub fn set_with(&mut self, f: impl FnOnce(&mut Vec<KeyValue>)) {
-        if let State::Recording(r) = &mut self.state {
-            let limit = r.hot.max_attributes;
-            f(&mut r.record.attributes);
-            r.record.attributes.truncate(limit);
-        }
-    }
-
     /// Marks the span failed with `description`.
     pub fn set_error(&mut self, description: impl Into<Cow<'static, str>>) {
-        if let Some(r) = self.record_mut() {
+        if let Some(r) = self.raw_mut() {
             r.status = Status::Error(description.into());
         }
     }
@@ -239,9 +244,12 @@ impl ActiveSpan {
     /// Records a failure the OpenTelemetry way: error status with the
     /// message, `error.type`, and an `exception` event.
     pub fn fail(&mut self, failure: &Failure<'_>) {
-        if let Some(r) = self.record_mut() {
+        if let Some(r) = self.raw_mut() {
             let message = failure.message();
-            r.set(semtel_conventions::error::TYPE.value(failure.error_type.to_string()));
+            set_attr(
+                &mut r.attributes,
+                semtel_conventions::error::TYPE.value(failure.error_type.to_string()),
+            );
             r.events.push(SpanEvent {
                 name: "exception".into(),
                 time: clock::now(),
@@ -257,15 +265,15 @@ impl ActiveSpan {
     /// Sets a content attribute to `value` as JSON, truncated to the
     /// attribute length limit (still valid JSON).
     pub fn set_json<T: serde::Serialize + ?Sized>(&mut self, key: Key<str>, value: &T) {
-        if let Some(r) = self.record_mut() {
+        if let Some(r) = self.raw_mut() {
             let text = crate::content::to_json(value, crate::content::value_length_limit());
-            r.set(key.value(text));
+            set_attr(&mut r.attributes, key.value(text));
         }
     }
 
     /// Adds an event.
     pub fn add_event(&mut self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
-        if let Some(r) = self.record_mut() {
+        if let Some(r) = self.raw_mut() {
             r.events.push(SpanEvent {
                 name: name.into(),
                 time: clock::now(),
@@ -281,50 +289,52 @@ impl ActiveSpan {
         f()
     }
 
-    /// What makes this span current (`None` when telemetry is off).
-    pub(crate) fn current_frame(&mut self) -> Option<Current> {
-        match &mut self.state {
+    /// This span's frame, to make it current (`None` when telemetry is off).
+    #[inline]
+    pub(crate) fn frame(&self) -> Option<*const Frame> {
+        match &self.state {
             State::Off => None,
-            State::Unsampled(ctx) => Some(Current {
-                ctx: *ctx,
-                record: std::ptr::null_mut(),
-            }),
-            State::Recording(r) => Some(Current {
-                ctx: r.ctx,
-                record: &mut r.record,
-            }),
+            State::Unsampled(f) => Some(f),
+            State::Recording(r) => Some(&r.frame),
         }
     }
 
     /// Makes this span current until the returned guard is dropped.
     #[inline]
     pub fn enter(&mut self) -> Entered<'_> {
-        let current = self.current_frame();
         Entered {
-            previous: current.map(context::replace),
+            previous: self.frame().map(context::enter),
             _span: std::marker::PhantomData,
         }
     }
 }
 
 impl Drop for ActiveSpan {
+    #[inline]
     fn drop(&mut self) {
+        if let State::Recording(_) = self.state {
+            self.finish();
+        }
+    }
+}
+
+impl ActiveSpan {
+    #[inline(never)]
+    fn finish(&mut self) {
         if let State::Recording(r) = std::mem::replace(&mut self.state, State::Off) {
-            let Recording {
-                mut record, hot, ..
-            } = *r;
-            record.end = clock::now();
-            if std::thread::panicking() && !matches!(record.status, Status::Error(_)) {
-                record.status = Status::Error("panicked".into());
+            let Recording { mut raw, hot, .. } = r;
+            raw.end = clock::ticks();
+            if std::thread::panicking() && !matches!(raw.status, Status::Error(_)) {
+                raw.status = Status::Error("panicked".into());
             }
-            pipeline::submit(record, hot);
+            pipeline::submit(raw, hot);
         }
     }
 }
 
 /// Keeps a span current; restores the previous span when dropped (also on panic).
 pub struct Entered<'a> {
-    previous: Option<Current>,
+    previous: Option<*const Frame>,
     _span: std::marker::PhantomData<&'a mut ActiveSpan>,
 }
 
@@ -354,7 +364,7 @@ pub struct CurrentSpan {
 }
 
 impl CurrentSpan {
-    fn with(&self, f: impl FnOnce(&mut SpanRecord)) {
+    fn with(&self, f: impl FnOnce(&mut RawSpan)) {
         let cur = context::current();
         // SAFETY: a non-null `record` points into the span guard that made
         // itself current on this thread; it stays alive and in place until that
@@ -367,7 +377,7 @@ impl CurrentSpan {
 
     /// Sets an attribute on the current span (checked against its key's type).
     pub fn set<T: ?Sized, V: IntoValue<T>>(&self, key: Key<T>, value: V) {
-        self.with(|r| r.set(key.value(value)));
+        self.with(|r| set_attr(&mut r.attributes, key.value(value)));
     }
 
     /// Adds an event to the current span.
