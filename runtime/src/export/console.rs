@@ -80,10 +80,11 @@ impl SpanSink for ConsoleSink {
         Ok(())
     }
 
-    fn flush(&mut self) {
+    fn flush(&mut self) -> Result<(), String> {
         for t in self.order.clone() {
             self.print_trace(t);
         }
+        Ok(())
     }
 }
 

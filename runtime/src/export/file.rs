@@ -91,7 +91,7 @@ impl SpanSink for FileSink {
         Ok(())
     }
 
-    fn flush(&mut self) {
-        let _ = self.file.flush();
+    fn flush(&mut self) -> Result<(), String> {
+        self.file.flush().map_err(|e| e.to_string())
     }
 }

@@ -17,8 +17,10 @@ pub(crate) trait SpanSink: Send {
     fn name(&self) -> &str;
     /// Delivers one batch; an error is counted and reported, never raised.
     fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String>;
-    /// Delivers anything held back.
-    fn flush(&mut self) {}
+    /// Delivers anything held back (and waits for deliveries under way).
+    fn flush(&mut self) -> Result<(), String> {
+        Ok(())
+    }
     /// Releases resources; called once, last.
     fn shutdown(&mut self) {}
 }

@@ -11,9 +11,11 @@ use opentelemetry_otlp::{
     Compression, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
 };
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter as _, SpanLinks};
 use semtel_conventions::SpanKind;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A sink that hands span data to any OpenTelemetry SDK span exporter
@@ -21,9 +23,26 @@ use std::time::Duration;
 pub(crate) struct SdkSink<E> {
     name: &'static str,
     rt: tokio::runtime::Runtime,
-    exporter: E,
+    /// Independent exporters, so that a slow export does not hold the next
+    /// batch (an exporter takes one batch at a time).
+    exporters: Vec<Arc<E>>,
+    in_flight: Vec<Option<tokio::task::JoinHandle<OTelSdkResult>>>,
     scopes: HashMap<&'static str, InstrumentationScope>,
     timeout: Duration,
+}
+
+/// Exports in flight at once to an OTLP collector.
+const OTLP_IN_FLIGHT: usize = 4;
+
+/// A runtime with one thread of its own on which exports run, while the
+/// batch worker goes on draining.
+fn export_runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("semtel-export-io")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the export runtime: {e}"))
 }
 
 /// The OTLP span sink.
@@ -78,27 +97,32 @@ pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(b: B, s: &OtlpSettings)
 }
 
 impl OtlpSink {
-    /// Builds the exporter; fails only on settings the exporter rejects.
+    /// Builds the exporters; fails only on settings the exporter rejects.
     pub fn new(s: &OtlpSettings, resource: &Resource) -> Result<Self, String> {
-        let rt = runtime()?;
-        let mut exporter = {
-            let _enter = rt.enter();
-            let built = match s.protocol {
-                Protocol::Grpc => grpc(SpanExporter::builder().with_tonic(), s).build(),
-                Protocol::HttpProtobuf => http(SpanExporter::builder().with_http(), s).build(),
+        let rt = export_runtime()?;
+        let mut exporters = Vec::new();
+        for _ in 0..OTLP_IN_FLIGHT {
+            let mut exporter = {
+                let _enter = rt.enter();
+                let built = match s.protocol {
+                    Protocol::Grpc => grpc(SpanExporter::builder().with_tonic(), s).build(),
+                    Protocol::HttpProtobuf => http(SpanExporter::builder().with_http(), s).build(),
+                };
+                built.map_err(|e| {
+                    format!(
+                        "cannot build the OTLP span exporter for {}: {e}",
+                        s.endpoint
+                    )
+                })?
             };
-            built.map_err(|e| {
-                format!(
-                    "cannot build the OTLP span exporter for {}: {e}",
-                    s.endpoint
-                )
-            })?
-        };
-        exporter.set_resource(resource);
+            exporter.set_resource(resource);
+            exporters.push(Arc::new(exporter));
+        }
         Ok(SdkSink {
             name: "otlp",
             rt,
-            exporter,
+            in_flight: exporters.iter().map(|_| None).collect(),
+            exporters,
             scopes: HashMap::new(),
             timeout: s.timeout,
         })
@@ -111,11 +135,33 @@ impl<E: opentelemetry_sdk::trace::SpanExporter> SdkSink<E> {
         exporter.set_resource(resource);
         Ok(SdkSink {
             name: "span exporter",
-            rt: runtime()?,
-            exporter,
+            rt: export_runtime()?,
+            exporters: vec![Arc::new(exporter)],
+            in_flight: vec![None],
             scopes: HashMap::new(),
             timeout: Duration::from_secs(10),
         })
+    }
+
+    /// Waits for the export in slot `i`, if any; its failure, if it failed.
+    fn settle(&mut self, i: usize) -> Option<String> {
+        let handle = self.in_flight[i].take()?;
+        match self.rt.block_on(handle) {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(format!("export task failed: {e}")),
+        }
+    }
+
+    /// Settles every finished export; the first failure among them.
+    fn reap(&mut self) -> Option<String> {
+        let mut failure = None;
+        for i in 0..self.in_flight.len() {
+            if self.in_flight[i].as_ref().is_some_and(|h| h.is_finished()) {
+                failure = failure.or(self.settle(i));
+            }
+        }
+        failure
     }
 
     fn scope(&mut self, module: &'static str) -> InstrumentationScope {
@@ -190,6 +236,8 @@ impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> SpanSink for SdkSink<E
         self.name
     }
 
+    /// Starts exporting `spans` on a free exporter (waiting for one when all
+    /// are busy); reports a failure of an earlier export, if one finished failed.
     fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
         let batch: Vec<SpanData> = spans
             .into_iter()
@@ -198,13 +246,32 @@ impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> SpanSink for SdkSink<E
                 span_data(r, scope)
             })
             .collect();
-        self.rt
-            .block_on(self.exporter.export(batch))
-            .map_err(|e| e.to_string())
+        let mut failure = self.reap();
+        let slot = match self.in_flight.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                failure = failure.or(self.settle(0));
+                0
+            }
+        };
+        let exporter = Arc::clone(&self.exporters[slot]);
+        self.in_flight[slot] = Some(self.rt.spawn(async move { exporter.export(batch).await }));
+        failure.map_or(Ok(()), Err)
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        let mut failure = None;
+        for i in 0..self.in_flight.len() {
+            failure = failure.or(self.settle(i));
+        }
+        failure.map_or(Ok(()), Err)
     }
 
     fn shutdown(&mut self) {
+        let _ = self.flush();
         let _enter = self.rt.enter();
-        let _ = self.exporter.shutdown_with_timeout(self.timeout);
+        for e in &self.exporters {
+            let _ = e.shutdown_with_timeout(self.timeout);
+        }
     }
 }

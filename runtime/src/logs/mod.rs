@@ -114,7 +114,10 @@ fn install_subscriber() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         use tracing_subscriber::layer::SubscriberExt;
-        let subscriber = tracing_subscriber::registry().with(tracing_layer());
+        // Filtered at the subscriber, so the exporters' own libraries' spans
+        // and events are disabled at their call sites and cost nothing.
+        let filter = tracing_subscriber::filter::filter_fn(|meta| !excluded(meta.target()));
+        let subscriber = tracing_subscriber::registry().with(tracing_layer().with_filter(filter));
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             crate::warn(format_args!(
                 "a global tracing subscriber is already installed; add semtel::tracing_layer() to it for tracing spans and logs"

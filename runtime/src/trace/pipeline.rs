@@ -319,7 +319,10 @@ fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig)
         if st.flush_done < flush_target {
             drop(st);
             for sink in &mut sinks {
-                sink.flush();
+                if let Err(e) = sink.flush() {
+                    EXPORT_FAILURES.fetch_add(1, Ordering::Relaxed);
+                    warned.export_failed(sink.name(), 0, &e);
+                }
             }
             st = lock(&shared.state);
             st.flush_done = flush_target;
