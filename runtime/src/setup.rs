@@ -6,7 +6,9 @@ use crate::config::{
 };
 use crate::export::otlp_metrics::{PeriodicExporter, Sender};
 use crate::export::prometheus_server::PrometheusServer;
-use crate::export::{SpanSink, console::ConsoleSink, file::FileSink, memory, otlp::OtlpSink};
+use crate::export::{
+    SpanSink, console::ConsoleSink, file::FileSink, memory, otlp_traces::OtlpSink,
+};
 use crate::trace::pipeline::{BatchConfig, Pipeline};
 use crate::trace::{Sampler, SpanContext};
 use opentelemetry::KeyValue;

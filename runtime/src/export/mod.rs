@@ -5,7 +5,10 @@ pub(crate) mod console_metrics;
 pub(crate) mod file;
 pub(crate) mod memory;
 pub(crate) mod otlp;
+pub(crate) mod otlp_client;
+pub(crate) mod otlp_encode;
 pub(crate) mod otlp_metrics;
+pub(crate) mod otlp_traces;
 pub(crate) mod prometheus;
 pub(crate) mod prometheus_server;
 

@@ -3,16 +3,14 @@
 
 use super::SpanSink;
 use crate::clock::to_system_time;
-use crate::config::{OtlpSettings, Protocol};
+use crate::config::OtlpSettings;
 use crate::trace::{SpanRecord, Status};
 use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::{self as otel, TraceFlags, TraceState};
-use opentelemetry_otlp::{
-    Compression, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
-};
+use opentelemetry_otlp::{Compression, WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter as _, SpanLinks};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use semtel_conventions::SpanKind;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,12 +29,9 @@ pub(crate) struct SdkSink<E> {
     timeout: Duration,
 }
 
-/// Exports in flight at once to an OTLP collector.
-const OTLP_IN_FLIGHT: usize = 4;
-
 /// A runtime with one thread of its own on which exports run, while the
 /// batch worker goes on draining.
-fn export_runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn export_runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("semtel-export-io")
@@ -44,9 +39,6 @@ fn export_runtime() -> Result<tokio::runtime::Runtime, String> {
         .build()
         .map_err(|e| format!("cannot start the export runtime: {e}"))
 }
-
-/// The OTLP span sink.
-pub(crate) type OtlpSink = SdkSink<SpanExporter>;
 
 /// A current-thread runtime private to the export thread.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -93,39 +85,6 @@ pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(b: B, s: &OtlpSettings)
         b.with_compression(Compression::Gzip)
     } else {
         b
-    }
-}
-
-impl OtlpSink {
-    /// Builds the exporters; fails only on settings the exporter rejects.
-    pub fn new(s: &OtlpSettings, resource: &Resource) -> Result<Self, String> {
-        let rt = export_runtime()?;
-        let mut exporters = Vec::new();
-        for _ in 0..OTLP_IN_FLIGHT {
-            let mut exporter = {
-                let _enter = rt.enter();
-                let built = match s.protocol {
-                    Protocol::Grpc => grpc(SpanExporter::builder().with_tonic(), s).build(),
-                    Protocol::HttpProtobuf => http(SpanExporter::builder().with_http(), s).build(),
-                };
-                built.map_err(|e| {
-                    format!(
-                        "cannot build the OTLP span exporter for {}: {e}",
-                        s.endpoint
-                    )
-                })?
-            };
-            exporter.set_resource(resource);
-            exporters.push(Arc::new(exporter));
-        }
-        Ok(SdkSink {
-            name: "otlp",
-            rt,
-            in_flight: exporters.iter().map(|_| None).collect(),
-            exporters,
-            scopes: HashMap::new(),
-            timeout: s.timeout,
-        })
     }
 }
 

@@ -2,10 +2,10 @@
 //! exemplars) and pushed over gRPC or HTTP/protobuf on an interval by a
 //! thread of their own.
 
-use crate::config::{OtlpSettings, Protocol};
+use super::otlp_client::{OtlpClient, Signal};
+use crate::config::OtlpSettings;
 use crate::metrics::{Exemplar, MetricSnapshot, Point};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::metrics::v1 as pm;
 use opentelemetry_proto::transform::common::tonic::{Attributes, ResourceAttributesWithSchema};
@@ -123,95 +123,25 @@ pub(crate) fn request(
     }
 }
 
-/// Sends export requests over one transport.
+/// Sends metric export requests.
 pub(crate) struct Sender {
-    settings: OtlpSettings,
     rt: tokio::runtime::Runtime,
-    grpc: Option<MetricsServiceClient<tonic::transport::Channel>>,
-    http: Option<reqwest::Client>,
+    client: OtlpClient,
 }
 
 impl Sender {
     pub fn new(settings: OtlpSettings) -> Result<Sender, String> {
         let rt = super::otlp::runtime()?;
-        let (grpc, http) = match settings.protocol {
-            Protocol::Grpc => {
-                let endpoint = tonic::transport::Endpoint::from_shared(settings.endpoint.clone())
-                    .map_err(|e| format!("invalid OTLP endpoint {}: {e}", settings.endpoint))?
-                    .timeout(settings.timeout)
-                    .connect_timeout(settings.timeout);
-                let channel = {
-                    let _g = rt.enter();
-                    endpoint.connect_lazy()
-                };
-                let mut client = MetricsServiceClient::new(channel);
-                if settings.gzip {
-                    client = client.send_compressed(tonic::codec::CompressionEncoding::Gzip);
-                }
-                (Some(client), None)
-            }
-            Protocol::HttpProtobuf => {
-                let client = reqwest::Client::builder()
-                    .timeout(settings.timeout)
-                    .build()
-                    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-                (None, Some(client))
-            }
+        let client = {
+            let _g = rt.enter();
+            OtlpClient::new(settings, Signal::Metrics)?
         };
-        Ok(Sender {
-            settings,
-            rt,
-            grpc,
-            http,
-        })
+        Ok(Sender { rt, client })
     }
 
     pub fn send(&mut self, req: ExportMetricsServiceRequest) -> Result<(), String> {
-        let timeout = self.settings.timeout;
-        if let Some(client) = &mut self.grpc {
-            let mut request = tonic::Request::new(req);
-            for (k, v) in &self.settings.headers {
-                if let (Ok(k), Ok(v)) = (
-                    tonic::metadata::MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()),
-                    v.parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>(),
-                ) {
-                    request.metadata_mut().insert(k, v);
-                }
-            }
-            let fut = client.export(request);
-            return self
-                .rt
-                .block_on(async { tokio::time::timeout(timeout, fut).await })
-                .map_err(|_| format!("timed out after {timeout:?}"))?
-                .map(|_| ())
-                .map_err(|s| format!("{}: {}", s.code(), s.message()));
-        }
-        if let Some(client) = &self.http {
-            let mut body = prost::Message::encode_to_vec(&req);
-            let mut request = client
-                .post(&self.settings.endpoint)
-                .header("Content-Type", "application/x-protobuf");
-            if self.settings.gzip {
-                let mut enc =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                std::io::Write::write_all(&mut enc, &body).map_err(|e| e.to_string())?;
-                body = enc.finish().map_err(|e| e.to_string())?;
-                request = request.header("Content-Encoding", "gzip");
-            }
-            for (k, v) in &self.settings.headers {
-                request = request.header(k.as_str(), v.as_str());
-            }
-            let request = request.body(body);
-            // The request (and its timer) must be created inside the runtime.
-            let resp = self
-                .rt
-                .block_on(async move { request.send().await })
-                .map_err(|e| e.to_string())?;
-            if !resp.status().is_success() {
-                return Err(format!("HTTP {}", resp.status()));
-            }
-        }
-        Ok(())
+        let body = prost::Message::encode_to_vec(&req);
+        self.rt.block_on(self.client.clone().send(body))
     }
 }
 
