@@ -4,7 +4,8 @@
 use crate::config::{
     self, Config, EnvSource, LogsExporter, MetricsExporter, Protocol, Settings, TracesExporter,
 };
-use crate::export::otlp_metrics::{PeriodicExporter, Sender};
+use crate::export::otlp_client::{BlockingSender, Signal};
+use crate::export::otlp_metrics::PeriodicExporter;
 use crate::export::prometheus_server::PrometheusServer;
 use crate::export::{
     SpanSink, console::ConsoleSink, file::FileSink, memory, otlp_traces::OtlpSink,
@@ -151,6 +152,13 @@ impl Builder {
     /// Compresses OTLP requests with gzip (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`).
     pub fn otlp_gzip(mut self, on: bool) -> Self {
         self.code.otlp.gzip = Some(on);
+        self
+    }
+
+    /// The CA certificate (PEM) that verifies an `https` OTLP endpoint, in
+    /// place of the system's roots (`OTEL_EXPORTER_OTLP_CERTIFICATE`).
+    pub fn otlp_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.code.otlp.certificate = Some(path.into());
         self
     }
 
@@ -337,10 +345,11 @@ impl Builder {
         for e in &cfg.metrics_exporters {
             match e {
                 MetricsExporter::Otlp => {
-                    let started = Sender::new(cfg.metrics_otlp.clone()).and_then(|s| {
-                        PeriodicExporter::start(s, resource.clone(), cfg.metric_export_interval)
-                            .map_err(|e| e.to_string())
-                    });
+                    let started = BlockingSender::new(cfg.metrics_otlp.clone(), Signal::Metrics)
+                        .and_then(|s| {
+                            PeriodicExporter::start(s, resource.clone(), cfg.metric_export_interval)
+                                .map_err(|e| e.to_string())
+                        });
                     match started {
                         Ok(p) => installed.periodic = Some(p),
                         Err(e) => {

@@ -11,6 +11,7 @@ pub(crate) mod otlp_metrics;
 pub(crate) mod otlp_traces;
 pub(crate) mod prometheus;
 pub(crate) mod prometheus_server;
+pub(crate) mod tls;
 
 use crate::trace::SpanRecord;
 

@@ -1,15 +1,14 @@
-//! The OTLP sink: converts span records to SDK span data in batches and sends
-//! them with `opentelemetry-otlp` (gRPC or HTTP/protobuf) from the worker thread.
+//! The sink for a span exporter the program brings (any OpenTelemetry SDK
+//! `SpanExporter`): span records become SDK span data, exported in batches
+//! from a runtime of its own.
 
 use super::SpanSink;
 use crate::clock::to_system_time;
-use crate::config::OtlpSettings;
 use crate::trace::{SpanRecord, Status};
 use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::{self as otel, TraceFlags, TraceState};
-use opentelemetry_otlp::{Compression, WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use semtel_conventions::SpanKind;
 use std::collections::HashMap;
@@ -38,54 +37,6 @@ pub(crate) fn export_runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the export runtime: {e}"))
-}
-
-/// A current-thread runtime private to the export thread.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the export runtime: {e}"))
-}
-
-/// Applies endpoint, timeout, headers and compression to a gRPC exporter builder.
-pub(crate) fn grpc<B: WithExportConfig + WithTonicConfig>(b: B, s: &OtlpSettings) -> B {
-    let mut metadata = tonic::metadata::MetadataMap::new();
-    for (k, v) in &s.headers {
-        match (
-            tonic::metadata::MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()),
-            v.parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>(),
-        ) {
-            (Ok(k), Ok(v)) => {
-                metadata.insert(k, v);
-            }
-            _ => crate::warn(format_args!(
-                "OTLP header {k:?} is not a valid gRPC metadata entry; it is not sent"
-            )),
-        }
-    }
-    let b = b
-        .with_endpoint(s.endpoint.clone())
-        .with_timeout(s.timeout)
-        .with_metadata(metadata);
-    if s.gzip {
-        b.with_compression(Compression::Gzip)
-    } else {
-        b
-    }
-}
-
-/// Applies endpoint, timeout, headers and compression to an HTTP exporter builder.
-pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(b: B, s: &OtlpSettings) -> B {
-    let b = b
-        .with_endpoint(s.endpoint.clone())
-        .with_timeout(s.timeout)
-        .with_headers(s.headers.iter().cloned().collect());
-    if s.gzip {
-        b.with_compression(Compression::Gzip)
-    } else {
-        b
-    }
 }
 
 impl<E: opentelemetry_sdk::trace::SpanExporter> SdkSink<E> {
@@ -214,7 +165,11 @@ impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> SpanSink for SdkSink<E
             }
         };
         let exporter = Arc::clone(&self.exporters[slot]);
-        self.in_flight[slot] = Some(self.rt.spawn(async move { exporter.export(batch).await }));
+        let n = batch.len();
+        self.in_flight[slot] = Some(self.rt.spawn(async move {
+            let result = exporter.export(batch).await;
+            result.map_err(|e| OTelSdkError::InternalFailure(format!("{e} ({n} spans lost)")))
+        }));
         failure.map_or(Ok(()), Err)
     }
 

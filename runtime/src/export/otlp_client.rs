@@ -12,6 +12,7 @@ use tonic::transport::Channel;
 pub(crate) enum Signal {
     Traces,
     Metrics,
+    Logs,
 }
 
 impl Signal {
@@ -19,6 +20,7 @@ impl Signal {
         match self {
             Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
             Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
         }
     }
 }
@@ -67,7 +69,29 @@ pub(crate) struct OtlpClient {
     settings: OtlpSettings,
     signal: Signal,
     grpc: Option<tonic::client::Grpc<Channel>>,
+    /// The headers as gRPC metadata.
+    metadata: tonic::metadata::MetadataMap,
     http: Option<reqwest::Client>,
+}
+
+/// The headers as gRPC metadata; one warning for each that cannot be sent.
+fn metadata(headers: &[(String, String)]) -> tonic::metadata::MetadataMap {
+    use tonic::metadata::{Ascii, MetadataKey, MetadataValue};
+    let mut map = tonic::metadata::MetadataMap::new();
+    for (k, v) in headers {
+        match (
+            MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()),
+            v.parse::<MetadataValue<Ascii>>(),
+        ) {
+            (Ok(k), Ok(v)) => {
+                map.insert(k, v);
+            }
+            _ => crate::warn(format_args!(
+                "OTLP header {k:?} is not a valid gRPC metadata entry; it is not sent"
+            )),
+        }
+    }
+    map
 }
 
 impl OtlpClient {
@@ -75,8 +99,10 @@ impl OtlpClient {
     pub fn new(settings: OtlpSettings, signal: Signal) -> Result<OtlpClient, String> {
         let (grpc, http) = match settings.protocol {
             Protocol::Grpc => {
-                let channel = tonic::transport::Endpoint::from_shared(settings.endpoint.clone())
-                    .map_err(|e| format!("invalid OTLP endpoint {}: {e}", settings.endpoint))?
+                let endpoint =
+                    tonic::transport::Endpoint::from_shared(settings.endpoint.clone())
+                        .map_err(|e| format!("invalid OTLP endpoint {}: {e}", settings.endpoint))?;
+                let channel = super::tls::grpc(endpoint, &settings)?
                     .tcp_nodelay(true)
                     .timeout(settings.timeout)
                     .connect_timeout(settings.timeout)
@@ -90,14 +116,15 @@ impl OtlpClient {
                 (Some(grpc), None)
             }
             Protocol::HttpProtobuf => {
-                let client = reqwest::Client::builder()
-                    .timeout(settings.timeout)
+                let builder = reqwest::Client::builder().timeout(settings.timeout);
+                let client = super::tls::http(builder, &settings)?
                     .build()
                     .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
                 (None, Some(client))
             }
         };
         Ok(OtlpClient {
+            metadata: metadata(&settings.headers),
             settings,
             signal,
             grpc,
@@ -110,14 +137,7 @@ impl OtlpClient {
         let timeout = self.settings.timeout;
         if let Some(grpc) = &mut self.grpc {
             let mut request = tonic::Request::new(Bytes::from(body));
-            for (k, v) in &self.settings.headers {
-                if let (Ok(k), Ok(v)) = (
-                    tonic::metadata::MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()),
-                    v.parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>(),
-                ) {
-                    request.metadata_mut().insert(k, v);
-                }
-            }
+            *request.metadata_mut() = self.metadata.clone();
             let path = http::uri::PathAndQuery::from_static(self.signal.grpc_path());
             let call = async {
                 grpc.ready()
@@ -153,5 +173,32 @@ impl OtlpClient {
             }
         }
         Ok(())
+    }
+}
+
+/// A client with a current-thread runtime of its own, for an export thread
+/// that sends one request at a time and waits for it.
+pub(crate) struct BlockingSender {
+    rt: tokio::runtime::Runtime,
+    client: OtlpClient,
+}
+
+impl BlockingSender {
+    /// A sender for `signal` per `settings`.
+    pub fn new(settings: OtlpSettings, signal: Signal) -> Result<BlockingSender, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the export runtime: {e}"))?;
+        let client = {
+            let _enter = rt.enter();
+            OtlpClient::new(settings, signal)?
+        };
+        Ok(BlockingSender { rt, client })
+    }
+
+    /// Sends one encoded request and waits for the answer (at most the timeout).
+    pub fn send(&mut self, body: Vec<u8>) -> Result<(), String> {
+        self.rt.block_on(self.client.clone().send(body))
     }
 }

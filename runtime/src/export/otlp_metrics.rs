@@ -2,8 +2,7 @@
 //! exemplars) and pushed over gRPC or HTTP/protobuf on an interval by a
 //! thread of their own.
 
-use super::otlp_client::{OtlpClient, Signal};
-use crate::config::OtlpSettings;
+use super::otlp_client::BlockingSender;
 use crate::metrics::{Exemplar, MetricSnapshot, Point};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
@@ -123,28 +122,6 @@ pub(crate) fn request(
     }
 }
 
-/// Sends metric export requests.
-pub(crate) struct Sender {
-    rt: tokio::runtime::Runtime,
-    client: OtlpClient,
-}
-
-impl Sender {
-    pub fn new(settings: OtlpSettings) -> Result<Sender, String> {
-        let rt = super::otlp::runtime()?;
-        let client = {
-            let _g = rt.enter();
-            OtlpClient::new(settings, Signal::Metrics)?
-        };
-        Ok(Sender { rt, client })
-    }
-
-    pub fn send(&mut self, req: ExportMetricsServiceRequest) -> Result<(), String> {
-        let body = prost::Message::encode_to_vec(&req);
-        self.rt.block_on(self.client.clone().send(body))
-    }
-}
-
 /// A thread that exports all metrics every `interval`, and once more at shutdown.
 pub(crate) struct PeriodicExporter {
     shared: Arc<(Mutex<bool>, Condvar)>,
@@ -153,7 +130,7 @@ pub(crate) struct PeriodicExporter {
 
 impl PeriodicExporter {
     pub fn start(
-        mut sender: Sender,
+        mut sender: BlockingSender,
         resource: opentelemetry_sdk::Resource,
         interval: Duration,
     ) -> std::io::Result<Self> {
@@ -173,7 +150,7 @@ impl PeriodicExporter {
                         *g
                     };
                     let req = request(&crate::metrics::collect(), &resource, crate::clock::now());
-                    if let Err(e) = sender.send(req) {
+                    if let Err(e) = sender.send(prost::Message::encode_to_vec(&req)) {
                         if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
                             crate::warn(format_args!("exporting metrics over OTLP failed: {e}"));
                             last_warning = Some(Instant::now());

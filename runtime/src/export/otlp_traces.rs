@@ -69,8 +69,10 @@ impl SpanSink for OtlpSink {
         if self.in_flight.len() >= IN_FLIGHT {
             failure = failure.or(self.settle_oldest());
         }
-        let client = self.client.clone();
-        self.in_flight.push(self.rt.spawn(client.send(body)));
+        let (client, n) = (self.client.clone(), spans.len());
+        let send =
+            async move { (client.send(body).await).map_err(|e| format!("{e} ({n} spans lost)")) };
+        self.in_flight.push(self.rt.spawn(send));
         failure.map_or(Ok(()), Err)
     }
 

@@ -1,12 +1,15 @@
 //! OTLP log export: records queue up (bounded; drops are counted) and a
-//! thread of their own sends them with `opentelemetry-otlp`.
+//! thread of their own sends them, grouped by scope, as `ExportLogsServiceRequest`s.
 
-use crate::config::{OtlpSettings, Protocol};
+use crate::config::OtlpSettings;
+use crate::export::otlp_client::{BlockingSender, Signal};
 use opentelemetry::InstrumentationScope;
-use opentelemetry_otlp::LogExporter;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::logs::tonic::group_logs_by_resource_and_scope;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, LogProcessor, SdkLogRecord};
+use opentelemetry_sdk::logs::{LogBatch, LogProcessor, SdkLogRecord};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -76,20 +79,9 @@ impl Exporter {
         s: &OtlpSettings,
         resource: &Resource,
     ) -> Result<(Exporter, QueueProcessor), String> {
-        let rt = crate::export::otlp::runtime()?;
-        let mut exporter = {
-            let _g = rt.enter();
-            match s.protocol {
-                Protocol::Grpc => {
-                    crate::export::otlp::grpc(LogExporter::builder().with_tonic(), s).build()
-                }
-                Protocol::HttpProtobuf => {
-                    crate::export::otlp::http(LogExporter::builder().with_http(), s).build()
-                }
-            }
-            .map_err(|e| format!("cannot build the OTLP log exporter for {}: {e}", s.endpoint))?
-        };
-        exporter.set_resource(resource);
+        let mut sender = BlockingSender::new(s.clone(), Signal::Logs)
+            .map_err(|e| format!("cannot build the OTLP log exporter for {}: {e}", s.endpoint))?;
+        let resource = ResourceAttributesWithSchema::from(resource);
         let queue = Arc::new(Queue::default());
         let q = Arc::clone(&queue);
         let thread = std::thread::Builder::new()
@@ -111,7 +103,13 @@ impl Exporter {
                     for chunk in batch.chunks(BATCH) {
                         let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
                             chunk.iter().map(|(r, s)| (r, s)).collect();
-                        if let Err(e) = rt.block_on(exporter.export(LogBatch::new(&refs))) {
+                        let request = ExportLogsServiceRequest {
+                            resource_logs: group_logs_by_resource_and_scope(
+                                &LogBatch::new(&refs),
+                                &resource,
+                            ),
+                        };
+                        if let Err(e) = sender.send(prost::Message::encode_to_vec(&request)) {
                             if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
                                 crate::warn(format_args!(
                                     "exporting {} log records over OTLP failed: {e}",
@@ -122,8 +120,6 @@ impl Exporter {
                         }
                     }
                     if stop {
-                        let _g = rt.enter();
-                        let _ = exporter.shutdown_with_timeout(Duration::from_secs(5));
                         return;
                     }
                 }

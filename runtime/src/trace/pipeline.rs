@@ -303,10 +303,9 @@ fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig)
                 } else {
                     chunk.clone().unwrap_or_default()
                 };
-                let count = spans.len();
                 if let Err(e) = sink.export(spans) {
                     EXPORT_FAILURES.fetch_add(1, Ordering::Relaxed);
-                    warned.export_failed(sink.name(), count, &e);
+                    warned.export_failed(sink.name(), &e);
                 }
             }
         }
@@ -321,7 +320,7 @@ fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig)
             for sink in &mut sinks {
                 if let Err(e) = sink.flush() {
                     EXPORT_FAILURES.fetch_add(1, Ordering::Relaxed);
-                    warned.export_failed(sink.name(), 0, &e);
+                    warned.export_failed(sink.name(), &e);
                 }
             }
             st = lock(&shared.state);
@@ -360,10 +359,10 @@ fn due(last: &mut Option<Instant>) -> bool {
 }
 
 impl Warnings {
-    fn export_failed(&mut self, sink: &str, n: usize, err: &str) {
+    fn export_failed(&mut self, sink: &str, err: &str) {
         if due(&mut self.last_export) {
             crate::warn(format_args!(
-                "exporting {n} spans to {sink} failed: {err} (further failures are counted, reported every 10 s)"
+                "exporting spans to {sink} failed: {err} (further failures are counted, reported every 10 s)"
             ));
         }
     }
