@@ -60,10 +60,21 @@ fn loop_of(f: fn(u64) -> u64) -> impl FnMut(u64) {
     }
 }
 
-fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+/// Calls the async `f` `n` times, each on a current-thread tokio runtime.
+fn async_loop<F: Future<Output = u64>>(f: impl Fn(u64) -> F) -> impl FnMut(u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
         .build()
-        .expect("runtime")
+        .expect("runtime");
+    move |n| {
+        for i in 0..n {
+            black_box(rt.block_on(f(i)));
+        }
+    }
+}
+
+/// Runs `run` with `d` as the thread's `tracing` dispatcher.
+fn within(d: tracing::Dispatch, mut run: impl FnMut(u64)) -> impl FnMut(u64) {
+    move |n| tracing::dispatcher::with_default(&d, || run(n))
 }
 
 /// Two threads at once, each making `PER_THREAD` calls per unit.
@@ -84,412 +95,135 @@ fn two_threads(work: impl Fn(u64) + Sync + 'static, keep: impl Any) -> Runner {
     }
 }
 
-fn tracing_loop(d: tracing::Dispatch, f: fn(u64) -> u64) -> impl Fn(u64) + Sync {
-    move |n| {
-        tracing::dispatcher::with_default(&d, || {
-            for i in 0..n {
-                black_box(f(i));
-            }
-        })
-    }
+/// semtel installed with sampling `ratio`, calling `f`.
+fn semtel(ratio: f64, f: fn(u64) -> u64) -> Runner {
+    runner(loop_of(f), st::install(CountingExporter::default(), ratio))
+}
+
+/// `tracing` with its OpenTelemetry layer, sampling `ratio`, calling `f`.
+fn tracing_otel(ratio: f64, f: fn(u64) -> u64) -> Runner {
+    let i = tr::install(CountingExporter::default(), ratio);
+    runner(within(i.dispatch.clone(), loop_of(f)), i)
+}
+
+/// fastrace with its reporter installed, calling `f`.
+fn fastrace(f: fn(u64) -> u64) -> Runner {
+    fr::install(CountingExporter::default());
+    runner(loop_of(f), ())
+}
+
+/// The OpenTelemetry SDK, sampling `ratio`, calling `f` with its tracer.
+fn sdk_with(ratio: f64, f: fn(&opentelemetry_sdk::trace::SdkTracer, u64) -> u64) -> Runner {
+    let (p, t) = sdk::install(CountingExporter::default(), ratio);
+    runner(
+        move |n| {
+            (0..n).for_each(|i| {
+                black_box(f(&t, i));
+            })
+        },
+        p,
+    )
+}
+
+macro_rules! cases {
+    ($($scenario:literal $contender:literal => $make:expr;)*) => {
+        vec![$(Case { scenario: $scenario, contender: $contender, make: || $make },)*]
+    };
 }
 
 /// Every case, in table order.
 pub fn all() -> Vec<Case> {
-    vec![
+    use opentelemetry::trace::{Span as _, Tracer as _};
+    cases! {
         // (a) an instrumented call with no telemetry installed
-        Case {
-            scenario: "a_none",
-            contender: "bare",
-            make: || runner(loop_of(bare), ()),
-        },
-        Case {
-            scenario: "a_none",
-            contender: "semtel",
-            make: || runner(loop_of(st::step), ()),
-        },
-        Case {
-            scenario: "a_none",
-            contender: "tracing",
-            make: || {
-                let d = tracing::Dispatch::none();
-                runner(
-                    move |n| tracing::dispatcher::with_default(&d, || loop_of(tr::step)(n)),
-                    (),
-                )
-            },
-        },
-        Case {
-            scenario: "a_none",
-            contender: "fastrace",
-            make: || runner(loop_of(fr::traced), ()),
-        },
-        Case {
-            scenario: "a_none",
-            contender: "otel_sdk",
-            make: || {
-                use opentelemetry::trace::{Span as _, Tracer as _};
-                let tracer = opentelemetry::global::tracer("bench");
-                runner(
-                    move |n| {
-                        for i in 0..n {
-                            let mut s = tracer.start("step");
-                            black_box(bare(i));
-                            s.end();
-                        }
-                    },
-                    (),
-                )
-            },
-        },
+        "a_none" "bare" => runner(loop_of(bare), ());
+        "a_none" "semtel" => runner(loop_of(st::step), ());
+        "a_none" "tracing" => runner(within(tracing::Dispatch::none(), loop_of(tr::step)), ());
+        "a_none" "fastrace" => runner(loop_of(fr::traced), ());
+        "a_none" "otel_sdk" => {
+            let tracer = opentelemetry::global::tracer("bench");
+            runner(
+                move |n| {
+                    for i in 0..n {
+                        let mut s = tracer.start("step");
+                        black_box(bare(i));
+                        s.end();
+                    }
+                },
+                (),
+            )
+        };
         // (b) one span with three attributes, recorded and exported
-        Case {
-            scenario: "b_span",
-            contender: "bare",
-            make: || runner(loop_of(bare), ()),
-        },
-        Case {
-            scenario: "b_span",
-            contender: "semtel",
-            make: || {
-                runner(
-                    loop_of(st::step),
-                    st::install(CountingExporter::default(), 1.0),
-                )
-            },
-        },
-        Case {
-            scenario: "b_span",
-            contender: "tracing",
-            make: || {
-                let i = tr::install(CountingExporter::default(), 1.0);
-                let d = i.dispatch.clone();
-                runner(
-                    move |n| tracing::dispatcher::with_default(&d, || loop_of(tr::step)(n)),
-                    i,
-                )
-            },
-        },
-        Case {
-            scenario: "b_span",
-            contender: "fastrace",
-            make: || {
-                fr::install(CountingExporter::default());
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(fr::step(i, true));
-                        })
-                    },
-                    (),
-                )
-            },
-        },
-        Case {
-            scenario: "b_span",
-            contender: "otel_sdk",
-            make: || {
-                let (p, t) = sdk::install(CountingExporter::default(), 1.0);
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(sdk::step(&t, i));
-                        })
-                    },
-                    p,
-                )
-            },
-        },
+        "b_span" "bare" => runner(loop_of(bare), ());
+        "b_span" "semtel" => semtel(1.0, st::step);
+        "b_span" "tracing" => tracing_otel(1.0, tr::step);
+        "b_span" "fastrace" => fastrace(|i| fr::step(i, true));
+        "b_span" "otel_sdk" => sdk_with(1.0, sdk::step);
         // (c) a workflow → task → step tree of 31 spans
-        Case {
-            scenario: "c_tree31",
-            contender: "bare",
-            make: || runner(loop_of(bare_tree), ()),
-        },
-        Case {
-            scenario: "c_tree31",
-            contender: "semtel",
-            make: || {
-                runner(
-                    loop_of(st::tree),
-                    st::install(CountingExporter::default(), 1.0),
-                )
-            },
-        },
-        Case {
-            scenario: "c_tree31",
-            contender: "tracing",
-            make: || {
-                let i = tr::install(CountingExporter::default(), 1.0);
-                let d = i.dispatch.clone();
-                runner(
-                    move |n| tracing::dispatcher::with_default(&d, || loop_of(tr::tree)(n)),
-                    i,
-                )
-            },
-        },
-        Case {
-            scenario: "c_tree31",
-            contender: "fastrace",
-            make: || {
-                fr::install(CountingExporter::default());
-                runner(loop_of(fr::tree), ())
-            },
-        },
-        Case {
-            scenario: "c_tree31",
-            contender: "otel_sdk",
-            make: || {
-                let (p, t) = sdk::install(CountingExporter::default(), 1.0);
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(sdk::tree(&t, i));
-                        })
-                    },
-                    p,
-                )
-            },
-        },
+        "c_tree31" "bare" => runner(loop_of(bare_tree), ());
+        "c_tree31" "semtel" => semtel(1.0, st::tree);
+        "c_tree31" "tracing" => tracing_otel(1.0, tr::tree);
+        "c_tree31" "fastrace" => fastrace(fr::tree);
+        "c_tree31" "otel_sdk" => sdk_with(1.0, sdk::tree);
         // (d) sampled out (ratio 0)
-        Case {
-            scenario: "d_sampled_out",
-            contender: "bare",
-            make: || runner(loop_of(bare), ()),
-        },
-        Case {
-            scenario: "d_sampled_out",
-            contender: "semtel",
-            make: || {
-                runner(
-                    loop_of(st::step),
-                    st::install(CountingExporter::default(), 0.0),
-                )
-            },
-        },
-        Case {
-            scenario: "d_sampled_out",
-            contender: "tracing",
-            make: || {
-                let i = tr::install(CountingExporter::default(), 0.0);
-                let d = i.dispatch.clone();
-                runner(
-                    move |n| tracing::dispatcher::with_default(&d, || loop_of(tr::step)(n)),
-                    i,
-                )
-            },
-        },
-        Case {
-            scenario: "d_sampled_out",
-            contender: "fastrace",
-            make: || {
-                fr::install(CountingExporter::default());
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(fr::step(i, false));
-                        })
-                    },
-                    (),
-                )
-            },
-        },
-        Case {
-            scenario: "d_sampled_out",
-            contender: "otel_sdk",
-            make: || {
-                let (p, t) = sdk::install(CountingExporter::default(), 0.0);
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(sdk::step(&t, i));
-                        })
-                    },
-                    p,
-                )
-            },
-        },
+        "d_sampled_out" "bare" => runner(loop_of(bare), ());
+        "d_sampled_out" "semtel" => semtel(0.0, st::step);
+        "d_sampled_out" "tracing" => tracing_otel(0.0, tr::step);
+        "d_sampled_out" "fastrace" => fastrace(|i| fr::step(i, false));
+        "d_sampled_out" "otel_sdk" => sdk_with(0.0, sdk::step);
         // (e) #[metered]: counter + histogram + in-flight
-        Case {
-            scenario: "e_metered",
-            contender: "bare",
-            make: || runner(loop_of(bare), ()),
-        },
-        Case {
-            scenario: "e_metered",
-            contender: "semtel",
-            make: || {
-                runner(
-                    loop_of(st::metered_call),
-                    st::install(CountingExporter::default(), 1.0),
-                )
-            },
-        },
-        Case {
-            scenario: "e_metered",
-            contender: "prometheus_client",
-            make: || {
-                let p = cm::Prom::new();
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(p.call(i));
-                        })
-                    },
-                    (),
-                )
-            },
-        },
-        Case {
-            scenario: "e_metered",
-            contender: "otel_metrics",
-            make: || {
-                let o = cm::Otel::new();
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(o.call(i));
-                        })
-                    },
-                    (),
-                )
-            },
-        },
+        "e_metered" "bare" => runner(loop_of(bare), ());
+        "e_metered" "semtel" => semtel(1.0, st::metered_call);
+        "e_metered" "prometheus_client" => {
+            let p = cm::Prom::new();
+            runner(move |n| (0..n).for_each(|i| { black_box(p.call(i)); }), ())
+        };
+        "e_metered" "otel_metrics" => {
+            let o = cm::Otel::new();
+            runner(move |n| (0..n).for_each(|i| { black_box(o.call(i)); }), ())
+        };
         // (f) an async fn on a current-thread tokio runtime
-        Case {
-            scenario: "f_async",
-            contender: "bare",
-            make: || {
-                let rt = current_thread();
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(rt.block_on(bare_async(i)));
-                        })
-                    },
-                    (),
-                )
-            },
-        },
-        Case {
-            scenario: "f_async",
-            contender: "semtel",
-            make: || {
-                let rt = current_thread();
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(rt.block_on(st::step_async(i)));
-                        })
-                    },
-                    st::install(CountingExporter::default(), 1.0),
-                )
-            },
-        },
-        Case {
-            scenario: "f_async",
-            contender: "tracing",
-            make: || {
-                let i = tr::install(CountingExporter::default(), 1.0);
-                let d = i.dispatch.clone();
-                let rt = current_thread();
-                runner(
-                    move |n| {
-                        tracing::dispatcher::with_default(&d, || {
-                            (0..n).for_each(|i| {
-                                black_box(rt.block_on(tr::step_async(i)));
-                            })
-                        })
-                    },
-                    i,
-                )
-            },
-        },
-        Case {
-            scenario: "f_async",
-            contender: "fastrace",
-            make: || {
-                fr::install(CountingExporter::default());
-                let rt = current_thread();
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(rt.block_on(fr::step_async(i)));
-                        })
-                    },
-                    (),
-                )
-            },
-        },
-        Case {
-            scenario: "f_async",
-            contender: "otel_sdk",
-            make: || {
-                let (p, t) = sdk::install(CountingExporter::default(), 1.0);
-                let rt = current_thread();
-                runner(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(rt.block_on(sdk::step_async(&t, i)));
-                        })
-                    },
-                    p,
-                )
-            },
-        },
+        "f_async" "bare" => runner(async_loop(bare_async), ());
+        "f_async" "semtel" => runner(
+            async_loop(st::step_async),
+            st::install(CountingExporter::default(), 1.0),
+        );
+        "f_async" "tracing" => {
+            let i = tr::install(CountingExporter::default(), 1.0);
+            runner(within(i.dispatch.clone(), async_loop(tr::step_async)), i)
+        };
+        "f_async" "fastrace" => {
+            fr::install(CountingExporter::default());
+            runner(async_loop(fr::step_async), ())
+        };
+        "f_async" "otel_sdk" => {
+            let (p, t) = sdk::install(CountingExporter::default(), 1.0);
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
+            runner(
+                move |n| (0..n).for_each(|i| { black_box(rt.block_on(sdk::step_async(&t, i))); }),
+                p,
+            )
+        };
         // (g) two threads at once (scenario b on each)
-        Case {
-            scenario: "g_two_threads",
-            contender: "bare",
-            make: || two_threads(|n| loop_of(bare)(n), ()),
-        },
-        Case {
-            scenario: "g_two_threads",
-            contender: "semtel",
-            make: || {
-                two_threads(
-                    |n| loop_of(st::step)(n),
-                    st::install(CountingExporter::default(), 1.0),
-                )
-            },
-        },
-        Case {
-            scenario: "g_two_threads",
-            contender: "tracing",
-            make: || {
-                let i = tr::install(CountingExporter::default(), 1.0);
-                two_threads(tracing_loop(i.dispatch.clone(), tr::step), i)
-            },
-        },
-        Case {
-            scenario: "g_two_threads",
-            contender: "fastrace",
-            make: || {
-                fr::install(CountingExporter::default());
-                two_threads(
-                    |n| {
-                        (0..n).for_each(|i| {
-                            black_box(fr::step(i, true));
-                        })
-                    },
-                    (),
-                )
-            },
-        },
-        Case {
-            scenario: "g_two_threads",
-            contender: "otel_sdk",
-            make: || {
-                let (p, t) = sdk::install(CountingExporter::default(), 1.0);
-                two_threads(
-                    move |n| {
-                        (0..n).for_each(|i| {
-                            black_box(sdk::step(&t, i));
-                        })
-                    },
-                    p,
-                )
-            },
-        },
-    ]
+        "g_two_threads" "bare" => two_threads(|n| loop_of(bare)(n), ());
+        "g_two_threads" "semtel" => two_threads(
+            |n| loop_of(st::step)(n),
+            st::install(CountingExporter::default(), 1.0),
+        );
+        "g_two_threads" "tracing" => {
+            let i = tr::install(CountingExporter::default(), 1.0);
+            let d = i.dispatch.clone();
+            two_threads(move |n| within(d.clone(), loop_of(tr::step))(n), i)
+        };
+        "g_two_threads" "fastrace" => {
+            fr::install(CountingExporter::default());
+            two_threads(|n| (0..n).for_each(|i| { black_box(fr::step(i, true)); }), ())
+        };
+        "g_two_threads" "otel_sdk" => {
+            let (p, t) = sdk::install(CountingExporter::default(), 1.0);
+            two_threads(move |n| (0..n).for_each(|i| { black_box(sdk::step(&t, i)); }), p)
+        };
+    }
 }

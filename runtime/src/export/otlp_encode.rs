@@ -138,38 +138,64 @@ fn span(buf: &mut Vec<u8>, s: &SpanRecord) {
     buf.extend_from_slice(&flags.to_le_bytes());
 }
 
+/// The instrumentation scope of a span: the crate that made it (the first
+/// segment of its module path).
+fn scope_of(s: &SpanRecord) -> &'static str {
+    let module = s.scope;
+    module
+        .as_bytes()
+        .iter()
+        .position(|&b| b == b':')
+        .map_or(module, |i| &module[..i])
+}
+
+/// The bytes a length-delimited field takes before its contents.
+fn header_len(field: u32, len: usize) -> usize {
+    let mut b = Vec::with_capacity(8);
+    key(&mut b, field, LEN);
+    varint(&mut b, len as u64);
+    b.len()
+}
+
 /// An `ExportTraceServiceRequest` for `spans`, grouped by instrumentation
-/// scope (the crate that made each span), under `resource`.
+/// scope (the crate that made each span), under `resource`. Each span is
+/// encoded once and copied once into its scope's message; the enclosing
+/// messages' headers are computed from the lengths, not by copying.
 pub(crate) fn traces_request(resource: &[KeyValue], spans: &[SpanRecord]) -> Vec<u8> {
-    let mut scopes: Vec<&str> = Vec::new();
+    let mut scopes: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    let mut one = Vec::with_capacity(512);
     for s in spans {
-        let scope = s.scope.split("::").next().unwrap_or(s.scope);
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
-        }
+        let name = scope_of(s);
+        let i = match scopes.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                let mut ss = Vec::with_capacity(spans.len() * 200);
+                let mut sc = Vec::new();
+                bytes(&mut sc, 1, name.as_bytes());
+                bytes(&mut ss, 1, &sc);
+                scopes.push((name, ss));
+                scopes.len() - 1
+            }
+        };
+        one.clear();
+        span(&mut one, s);
+        bytes(&mut scopes[i].1, 2, &one);
     }
-    let mut rs = Vec::with_capacity(spans.len() * 256);
     let mut res = Vec::new();
     key_values(&mut res, 1, resource);
-    bytes(&mut rs, 1, &res);
-    let mut one = Vec::with_capacity(512);
-    for scope in scopes {
-        let mut ss = Vec::with_capacity(spans.len() * 256);
-        let mut sc = Vec::new();
-        bytes(&mut sc, 1, scope.as_bytes());
-        bytes(&mut ss, 1, &sc);
-        for s in spans
+    let rs_len = header_len(1, res.len())
+        + res.len()
+        + scopes
             .iter()
-            .filter(|s| s.scope.split("::").next().unwrap_or(s.scope) == scope)
-        {
-            one.clear();
-            span(&mut one, s);
-            bytes(&mut ss, 2, &one);
-        }
-        bytes(&mut rs, 2, &ss);
+            .map(|(_, ss)| header_len(2, ss.len()) + ss.len())
+            .sum::<usize>();
+    let mut out = Vec::with_capacity(rs_len + 8);
+    key(&mut out, 1, LEN);
+    varint(&mut out, rs_len as u64);
+    bytes(&mut out, 1, &res);
+    for (_, ss) in &scopes {
+        bytes(&mut out, 2, ss);
     }
-    let mut out = Vec::with_capacity(rs.len() + 8);
-    bytes(&mut out, 1, &rs);
     out
 }
 
@@ -243,5 +269,52 @@ mod tests {
             Some(V::ArrayValue(a)) => assert_eq!(a.values.len(), 2),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn spans_are_grouped_by_the_crate_that_made_them() {
+        let record = |scope: &'static str, id: u64| SpanRecord {
+            trace_id: TraceId::from(1u128),
+            span_id: SpanId::from(id),
+            parent_span_id: SpanId::INVALID,
+            parent_remote: false,
+            name: format!("s{id}").into(),
+            kind: SpanKind::Internal,
+            start: 1,
+            end: 2,
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            status: Status::Unset,
+            scope,
+        };
+        let spans = [
+            record("app::a", 1),
+            record("lib", 2),
+            record("app::b::c", 3),
+        ];
+        let bytes = traces_request(&[], &spans);
+        let req = ExportTraceServiceRequest::decode(bytes.as_slice()).expect("valid protobuf");
+        assert_eq!(req.resource_spans.len(), 1);
+        let scopes: Vec<(String, Vec<String>)> = req.resource_spans[0]
+            .scope_spans
+            .iter()
+            .map(|ss| {
+                let names = ss.spans.iter().map(|s| s.name.clone()).collect();
+                (ss.scope.as_ref().unwrap().name.clone(), names)
+            })
+            .collect();
+        assert_eq!(
+            scopes,
+            vec![
+                ("app".to_string(), vec!["s1".to_string(), "s3".to_string()]),
+                ("lib".to_string(), vec!["s2".to_string()]),
+            ]
+        );
+        assert!(
+            req.resource_spans[0].scope_spans[0].spans[0]
+                .status
+                .is_some()
+        );
     }
 }

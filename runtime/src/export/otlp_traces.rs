@@ -13,7 +13,7 @@ use opentelemetry_sdk::Resource;
 use tokio::task::JoinHandle;
 
 /// Requests in flight at once.
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 16;
 
 pub(crate) struct OtlpSink {
     rt: tokio::runtime::Runtime,

@@ -226,7 +226,15 @@ impl Pipeline {
         st.flush_requested += 1;
         let want = st.flush_requested;
         self.shared.cv.notify_one();
-        while st.flush_done < want && !st.stopped {
+        drop(st);
+        self.wait_for(deadline, |st| st.flush_done >= want || st.stopped)
+            && lock(&self.shared.state).flush_done >= want
+    }
+
+    /// Waits for the worker to make `done` true, until `deadline`; whether it did.
+    fn wait_for(&self, deadline: Instant, done: impl Fn(&WorkerState) -> bool) -> bool {
+        let mut st = lock(&self.shared.state);
+        while !done(&st) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -238,7 +246,7 @@ impl Pipeline {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        st.flush_done >= want
+        true
     }
 
     /// Stops recording, exports what is buffered and shuts the exporters
@@ -248,21 +256,9 @@ impl Pipeline {
         let flushed = self.flush(timeout);
         lock(&self.shared.state).shutdown = true;
         self.shared.cv.notify_one();
-        let deadline = Instant::now() + timeout;
-        let mut st = lock(&self.shared.state);
-        while !st.stopped {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            st = self
-                .shared
-                .done
-                .wait_timeout(st, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+        if !self.wait_for(Instant::now() + timeout, |st| st.stopped) {
+            return false;
         }
-        drop(st);
         if let Some(w) = self.worker.take() {
             let _ = w.join();
         }
@@ -271,26 +267,52 @@ impl Pipeline {
 }
 
 fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig) {
+    let max_batch = cfg.max_export_batch.max(1);
     let mut batch: Vec<SpanRecord> = Vec::new();
     let mut spare: Vec<RawSpan> = Vec::new();
     let mut warned = Warnings::default();
+    // When the oldest span still waiting in `batch` was taken from its thread.
+    let mut waiting_since: Option<Instant> = None;
     loop {
         let (flush_target, shutdown) = {
             let mut st = lock(&shared.state);
             if !st.wake && st.flush_requested == st.flush_done && !st.shutdown {
+                let wait = waiting_since.map_or(cfg.schedule_delay, |t| {
+                    cfg.schedule_delay.saturating_sub(t.elapsed())
+                });
                 st = shared
                     .cv
-                    .wait_timeout(st, cfg.schedule_delay)
+                    .wait_timeout(st, wait)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
             }
             st.wake = false;
             (st.flush_requested, st.shutdown)
         };
+        // Threads' buffers are emptied at every wake, so they rarely fill;
+        // exports go out in full batches, or when the oldest span has
+        // waited the schedule delay, or on a flush.
         drain_all(&mut batch, &mut spare);
-        let mut spans = std::mem::take(&mut batch).into_iter();
+        if batch.is_empty() {
+            waiting_since = None;
+        } else {
+            waiting_since.get_or_insert_with(Instant::now);
+        }
+        let due = flush_target > lock(&shared.state).flush_done
+            || shutdown
+            || waiting_since.is_some_and(|t| t.elapsed() >= cfg.schedule_delay);
+        let ready = if due {
+            batch.len()
+        } else {
+            batch.len() / max_batch * max_batch
+        };
+        let rest = batch.split_off(ready);
+        let mut spans = std::mem::replace(&mut batch, rest).into_iter();
+        if batch.is_empty() {
+            waiting_since = None;
+        }
         loop {
-            let chunk: Vec<SpanRecord> = spans.by_ref().take(cfg.max_export_batch.max(1)).collect();
+            let chunk: Vec<SpanRecord> = spans.by_ref().take(max_batch).collect();
             if chunk.is_empty() {
                 break;
             }
@@ -309,7 +331,6 @@ fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig)
                 }
             }
         }
-        batch.clear();
         if batch.capacity() > cfg.max_queue * 4 {
             batch.shrink_to(cfg.max_queue);
         }

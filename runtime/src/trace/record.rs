@@ -74,11 +74,7 @@ pub struct SpanRecord {
 impl SpanRecord {
     /// The value of attribute `key`, if set.
     pub fn attribute(&self, key: &str) -> Option<&opentelemetry::Value> {
-        self.attributes
-            .iter()
-            .rev()
-            .find(|kv| kv.key.as_str() == key)
-            .map(|kv| &kv.value)
+        last_value(&self.attributes, key)
     }
 
     /// How long the span took, in nanoseconds.
@@ -173,10 +169,15 @@ impl RawSpan {
 
     /// The value of attribute `key`, if set.
     pub fn attribute(&self, key: &str) -> Option<&opentelemetry::Value> {
-        self.attributes
-            .iter()
-            .rev()
-            .find(|kv| kv.key.as_str() == key)
-            .map(|kv| &kv.value)
+        last_value(&self.attributes, key)
     }
+}
+
+/// The last value set for `key` among `attributes`.
+fn last_value<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a opentelemetry::Value> {
+    attributes
+        .iter()
+        .rev()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| &kv.value)
 }
