@@ -71,9 +71,17 @@ struct ThreadSpans {
 
 static THREADS: Mutex<Vec<Arc<ThreadSpans>>> = Mutex::new(Vec::new());
 
+/// Buffers of threads that ended, kept (with their capacity) for new threads,
+/// so short-lived threads do not grow fresh buffers span by span.
+static FREE_BUFFERS: Mutex<Vec<Vec<RawSpan>>> = Mutex::new(Vec::new());
+const FREE_BUFFERS_KEPT: usize = 16;
+
 thread_local! {
     static SPANS: Arc<ThreadSpans> = {
-        let t = Arc::new(ThreadSpans { spans: Mutex::new(Vec::new()) });
+        let buffer = lock(&FREE_BUFFERS)
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(WAKE_AT * 2));
+        let t = Arc::new(ThreadSpans { spans: Mutex::new(buffer) });
         lock(&THREADS).push(Arc::clone(&t));
         t
     };
@@ -126,8 +134,22 @@ pub(crate) fn submit(mut span: Box<RawSpan>, hot: &Hot) {
 fn drain_all(out: &mut Vec<SpanRecord>, spare: &mut Vec<RawSpan>) {
     let threads: Vec<Arc<ThreadSpans>> = {
         let mut all = lock(&THREADS);
-        // Forget buffers of threads that ended (only the registry holds them) once empty.
-        all.retain(|t| Arc::strong_count(t) > 1 || !lock(&t.spans).is_empty());
+        // Forget threads that ended (only the registry holds them) once their
+        // buffer is empty; the buffer itself is kept for a new thread.
+        all.retain(|t| {
+            if Arc::strong_count(t) > 1 {
+                return true;
+            }
+            let mut spans = lock(&t.spans);
+            if !spans.is_empty() {
+                return true;
+            }
+            let mut free = lock(&FREE_BUFFERS);
+            if free.len() < FREE_BUFFERS_KEPT && spans.capacity() <= 4 * 2048 {
+                free.push(std::mem::take(&mut *spans));
+            }
+            false
+        });
         all.clone()
     };
     let clock = crate::clock::Converter::new();
