@@ -36,6 +36,10 @@ pub enum Parent {
     Explicit(SpanContext),
 }
 
+// An explicit one-byte tag: the callers test it right after `start_with`
+// returns, and a byte reads back from the store that wrote it at once
+// (a niche inside a wider field stalls that load).
+#[repr(u8)]
 enum State {
     Off,
     Unsampled(Frame),
