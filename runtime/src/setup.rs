@@ -4,7 +4,7 @@
 use crate::config::{
     self, Config, EnvSource, LogsExporter, MetricsExporter, Protocol, Settings, TracesExporter,
 };
-use crate::export::otlp_client::{BlockingSender, Signal};
+use crate::export::otlp_client::{BlockingSender, Closer, Signal};
 use crate::export::otlp_metrics::PeriodicExporter;
 use crate::export::prometheus_server::PrometheusServer;
 use crate::export::{
@@ -299,13 +299,15 @@ impl Builder {
             prometheus: None,
             console_metrics: cfg.metrics_exporters.contains(&MetricsExporter::Console),
             logs: None,
+            closers: Vec::new(),
         };
         let mut sinks: Vec<Box<dyn SpanSink>> = Vec::new();
         for e in &cfg.traces_exporters {
             let sink: Result<Box<dyn SpanSink>, String> = match e {
-                TracesExporter::Otlp => {
-                    OtlpSink::new(&cfg.traces_otlp, &resource).map(|s| Box::new(s) as _)
-                }
+                TracesExporter::Otlp => OtlpSink::new(&cfg.traces_otlp, &resource).map(|s| {
+                    installed.closers.push(s.closer());
+                    Box::new(s) as _
+                }),
                 TracesExporter::Console => Ok(Box::new(ConsoleSink::stdout())),
                 TracesExporter::File => {
                     FileSink::new(&cfg.traces_file, &resource).map(|s| Box::new(s) as _)
@@ -407,12 +409,17 @@ struct Installed {
     prometheus: Option<PrometheusServer>,
     console_metrics: bool,
     logs: Option<crate::logs::Installed>,
+    /// Stop the span exporters' retries, so shutdown does not wait them out.
+    closers: Vec<Closer>,
 }
 
 impl Installed {
     /// Stops recording, then flushes and stops every exporter, spans first.
     fn shutdown(self, timeout: Duration) {
         crate::metrics::set_enabled(false);
+        for c in &self.closers {
+            c.close();
+        }
         if let Some(l) = self.logs {
             l.shutdown();
         }

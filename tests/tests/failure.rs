@@ -1,7 +1,8 @@
 //! Telemetry never breaks the host program: a missing collector, one that
 //! goes away and comes back, and one that accepts connections and never
 //! answers leave the instrumented code running; spans that cannot be kept are
-//! dropped and counted, and export resumes when the collector is back.
+//! dropped and counted, and export resumes when the collector is back; a
+//! batch refused while the collector is briefly away is retried and arrives.
 
 use semtel::{Protocol, TracesExporter, traced_task};
 use semtel_tests::collector::Rotel;
@@ -149,4 +150,84 @@ fn a_collector_that_never_answers_does_not_hold_the_program() {
         "the timeouts are counted as failed exports"
     );
     drop(holder);
+}
+
+#[test]
+fn a_batch_sent_while_the_collector_is_down_arrives_once_it_is_back() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (grpc, http) = (free_port(), free_port());
+    // Until the collector starts, the port takes each connection and closes it.
+    let stand_in = TcpListener::bind(("127.0.0.1", grpc)).unwrap();
+    stand_in.set_nonblocking(true).unwrap();
+    let t = semtel::builder()
+        .env_source(|_| None)
+        .service_name("failure-test")
+        .traces_exporter(TracesExporter::Otlp)
+        .metrics_exporter(semtel::MetricsExporter::None)
+        .logs_exporter(semtel::LogsExporter::None)
+        .otlp_protocol(Protocol::Grpc)
+        .otlp_endpoint(format!("http://127.0.0.1:{grpc}"))
+        .otlp_timeout(Duration::from_secs(20))
+        .export_timeout(Duration::from_secs(25))
+        .init()
+        .unwrap();
+    let failed_before = semtel::trace::failed_exports();
+    run("retried", 5);
+    let flusher = std::thread::spawn(move || {
+        let flushed = t.flush();
+        (t, flushed)
+    });
+    // The export has been tried (and refused) before the collector exists.
+    let refused = semtel_tests::poll(Duration::from_secs(10), || stand_in.accept().ok());
+    assert!(refused.is_some(), "semtel never tried to export");
+    drop(refused);
+    drop(stand_in);
+    let rotel = Rotel::start_on(grpc, http);
+    let spans = rotel.wait_for_spans(5, Duration::from_secs(20));
+    assert_eq!(spans.len(), 5, "{}", rotel.output());
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.attr("orchestration.step.name") == Some("Str(retried)"))
+    );
+    let (t, flushed) = flusher.join().unwrap();
+    assert!(flushed, "the flush waited for the retried export");
+    assert_eq!(
+        semtel::trace::failed_exports(),
+        failed_before,
+        "a retried export that succeeds is no failure"
+    );
+    drop(t);
+}
+
+#[test]
+fn shutdown_does_not_wait_out_retries_to_an_absent_collector() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let t = semtel::builder()
+        .env_source(|_| None)
+        .service_name("failure-test")
+        .traces_exporter(TracesExporter::Otlp)
+        .metrics_exporter(semtel::MetricsExporter::Otlp)
+        .logs_exporter(semtel::LogsExporter::Otlp)
+        .otlp_protocol(Protocol::Grpc)
+        .otlp_endpoint(closed)
+        .otlp_timeout(Duration::from_secs(30))
+        .export_timeout(Duration::from_secs(30))
+        .metric_export_interval(Duration::from_millis(100))
+        .schedule_delay(Duration::from_millis(50))
+        .init()
+        .unwrap();
+    run("absent", 10);
+    tracing::info!("a log record for the absent collector");
+    // Spans go out after 50 ms, metrics every 100 ms, logs within a second:
+    // by then every signal is retrying a refused request.
+    std::thread::sleep(Duration::from_millis(1500));
+    let start = Instant::now();
+    drop(t);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "shutdown waited for retries: {:?}",
+        start.elapsed()
+    );
 }

@@ -2,7 +2,7 @@
 //! exemplars) and pushed over gRPC or HTTP/protobuf on an interval by a
 //! thread of their own.
 
-use super::otlp_client::BlockingSender;
+use super::otlp_client::{BlockingSender, Closer};
 use crate::metrics::{Exemplar, MetricSnapshot, Point};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
@@ -125,6 +125,7 @@ pub(crate) fn request(
 /// A thread that exports all metrics every `interval`, and once more at shutdown.
 pub(crate) struct PeriodicExporter {
     shared: Arc<(Mutex<bool>, Condvar)>,
+    closer: Closer,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -134,6 +135,7 @@ impl PeriodicExporter {
         resource: opentelemetry_sdk::Resource,
         interval: Duration,
     ) -> std::io::Result<Self> {
+        let closer = sender.closer();
         let shared = Arc::new((Mutex::new(false), Condvar::new()));
         let s2 = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -163,6 +165,7 @@ impl PeriodicExporter {
             })?;
         Ok(PeriodicExporter {
             shared,
+            closer,
             thread: Some(thread),
         })
     }
@@ -170,6 +173,7 @@ impl PeriodicExporter {
 
 impl Drop for PeriodicExporter {
     fn drop(&mut self) {
+        self.closer.close();
         let (lock, cv) = &*self.shared;
         *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
         cv.notify_all();

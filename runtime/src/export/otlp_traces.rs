@@ -4,7 +4,7 @@
 
 use super::SpanSink;
 use super::otlp::export_runtime;
-use super::otlp_client::{OtlpClient, Signal};
+use super::otlp_client::{Closer, OtlpClient, Signal};
 use super::otlp_encode::traces_request;
 use crate::config::OtlpSettings;
 use crate::trace::SpanRecord;
@@ -39,6 +39,11 @@ impl OtlpSink {
                 .collect(),
             in_flight: Vec::new(),
         })
+    }
+
+    /// A handle that stops the sink's retries (at shutdown).
+    pub fn closer(&self) -> Closer {
+        self.client.closer()
     }
 
     /// Waits for the oldest request; its failure, if it failed.
@@ -85,6 +90,7 @@ impl SpanSink for OtlpSink {
     }
 
     fn shutdown(&mut self) {
+        self.client.closer().close();
         let _ = self.flush();
     }
 }

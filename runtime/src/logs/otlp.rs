@@ -2,7 +2,7 @@
 //! thread of their own sends them, grouped by scope, as `ExportLogsServiceRequest`s.
 
 use crate::config::OtlpSettings;
-use crate::export::otlp_client::{BlockingSender, Signal};
+use crate::export::otlp_client::{BlockingSender, Closer, Signal};
 use opentelemetry::InstrumentationScope;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
@@ -70,6 +70,7 @@ impl LogProcessor for QueueProcessor {
 /// The export thread.
 pub(crate) struct Exporter {
     queue: Arc<Queue>,
+    closer: Closer,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -82,6 +83,7 @@ impl Exporter {
         let mut sender = BlockingSender::new(s.clone(), Signal::Logs)
             .map_err(|e| format!("cannot build the OTLP log exporter for {}: {e}", s.endpoint))?;
         let resource = ResourceAttributesWithSchema::from(resource);
+        let closer = sender.closer();
         let queue = Arc::new(Queue::default());
         let q = Arc::clone(&queue);
         let thread = std::thread::Builder::new()
@@ -128,6 +130,7 @@ impl Exporter {
         Ok((
             Exporter {
                 queue: Arc::clone(&queue),
+                closer,
                 thread: Some(thread),
             },
             QueueProcessor { queue },
@@ -137,6 +140,7 @@ impl Exporter {
 
 impl Drop for Exporter {
     fn drop(&mut self) {
+        self.closer.close();
         self.queue
             .records
             .lock()
