@@ -65,16 +65,49 @@ fn any_value(buf: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// The bytes `v` takes as a varint.
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// The bytes a length-delimited field of `len` content bytes takes (field numbers < 16).
+fn field_len(len: usize) -> usize {
+    1 + varint_len(len as u64) + len
+}
+
+/// The encoded size of a scalar `AnyValue`'s content; `None` for arrays and
+/// other composite values.
+fn scalar_len(v: &Value) -> Option<usize> {
+    Some(match v {
+        Value::String(s) => field_len(s.as_str().len()),
+        Value::Bool(_) => 2,
+        Value::I64(i) => 1 + varint_len(*i as u64),
+        Value::F64(_) => 9,
+        _ => return None,
+    })
+}
+
 fn key_values(buf: &mut Vec<u8>, field: u32, kvs: &[KeyValue]) {
-    let mut kv = Vec::new();
-    let mut val = Vec::new();
+    let mut composite = Vec::new();
     for a in kvs {
-        kv.clear();
-        bytes(&mut kv, 1, a.key.as_str().as_bytes());
-        val.clear();
-        any_value(&mut val, &a.value);
-        bytes(&mut kv, 2, &val);
-        bytes(buf, field, &kv);
+        let k = a.key.as_str().as_bytes();
+        // Scalars are written in place, their lengths computed; composite
+        // values are encoded aside first.
+        let value_len = scalar_len(&a.value).unwrap_or_else(|| {
+            composite.clear();
+            any_value(&mut composite, &a.value);
+            composite.len()
+        });
+        key(buf, field, LEN);
+        varint(buf, (field_len(k.len()) + field_len(value_len)) as u64);
+        bytes(buf, 1, k);
+        key(buf, 2, LEN);
+        varint(buf, value_len as u64);
+        if scalar_len(&a.value).is_some() {
+            any_value(buf, &a.value);
+        } else {
+            buf.extend_from_slice(&composite);
+        }
     }
 }
 
@@ -123,15 +156,20 @@ fn span(buf: &mut Vec<u8>, s: &SpanRecord) {
         Status::Error(m) => (2, m.as_ref()),
     };
     // Always present (code 0 is unset), as collectors expect.
-    sub.clear();
+    let message_len = if message.is_empty() {
+        0
+    } else {
+        field_len(message.len())
+    };
+    key(buf, 15, LEN);
+    varint(buf, (message_len + if code != 0 { 2 } else { 0 }) as u64);
     if !message.is_empty() {
-        bytes(&mut sub, 2, message.as_bytes());
+        bytes(buf, 2, message.as_bytes());
     }
     if code != 0 {
-        key(&mut sub, 3, VARINT);
-        varint(&mut sub, code);
+        key(buf, 3, VARINT);
+        varint(buf, code);
     }
-    bytes(buf, 15, &sub);
     // Flags: sampled, and whether the parent is remote (bits 8 and 9).
     key(buf, 16, FIXED32);
     let flags: u32 = 1 | 0x100 | if s.parent_remote { 0x200 } else { 0 };
