@@ -59,17 +59,15 @@ pub(crate) struct Converter {
 impl Converter {
     /// A converter with the current anchor.
     pub fn new() -> Converter {
-        let mut a = ANCHOR.lock().unwrap_or_else(PoisonError::into_inner);
-        if a.as_ref()
-            .is_none_or(|a| a.taken.elapsed() > Duration::from_secs(60))
-        {
-            *a = Some(Anchor {
+        let mut anchor = ANCHOR.lock().unwrap_or_else(PoisonError::into_inner);
+        let a = match &mut *anchor {
+            Some(a) if a.taken.elapsed() <= Duration::from_secs(60) => a,
+            stale => stale.insert(Anchor {
                 ticks: ticks(),
                 unix: now(),
                 taken: Instant::now(),
-            });
-        }
-        let a = a.as_ref().expect("anchor set above");
+            }),
+        };
         Converter {
             ticks: a.ticks,
             unix: a.unix,

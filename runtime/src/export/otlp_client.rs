@@ -146,7 +146,9 @@ impl OtlpClient {
         let deadline = tokio::time::Instant::now() + timeout;
         let body = self.prepare(body)?;
         let mut backoff = RETRY_INITIAL;
-        for attempt in 1.. {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let failure = match tokio::time::timeout(left, self.attempt(body.clone())).await {
                 Ok(Ok(())) => return Ok(()),
@@ -175,7 +177,6 @@ impl OtlpClient {
             }
             backoff = (backoff * 2).min(RETRY_MAX);
         }
-        unreachable!("the attempts loop returns")
     }
 
     /// A handle that stops this client's (and its clones') retries from any thread.
