@@ -18,7 +18,8 @@ fn work(phase: &'static str) -> u32 {
     1
 }
 
-fn telemetry(endpoint: String, queue: usize) -> semtel::Telemetry {
+/// Spans over OTLP gRPC to `endpoint`, exported every 50 ms; nothing else.
+fn builder(endpoint: String) -> semtel::Builder {
     semtel::builder()
         .env_source(|_| None)
         .service_name("failure-test")
@@ -27,8 +28,12 @@ fn telemetry(endpoint: String, queue: usize) -> semtel::Telemetry {
         .logs_exporter(semtel::LogsExporter::None)
         .otlp_protocol(Protocol::Grpc)
         .otlp_endpoint(endpoint)
-        .otlp_timeout(Duration::from_millis(500))
         .schedule_delay(Duration::from_millis(50))
+}
+
+fn telemetry(endpoint: String, queue: usize) -> semtel::Telemetry {
+    builder(endpoint)
+        .otlp_timeout(Duration::from_millis(500))
         .max_queue_size(queue)
         .export_timeout(Duration::from_secs(3))
         .init()
@@ -159,14 +164,7 @@ fn a_batch_sent_while_the_collector_is_down_arrives_once_it_is_back() {
     // Until the collector starts, the port takes each connection and closes it.
     let stand_in = TcpListener::bind(("127.0.0.1", grpc)).unwrap();
     stand_in.set_nonblocking(true).unwrap();
-    let t = semtel::builder()
-        .env_source(|_| None)
-        .service_name("failure-test")
-        .traces_exporter(TracesExporter::Otlp)
-        .metrics_exporter(semtel::MetricsExporter::None)
-        .logs_exporter(semtel::LogsExporter::None)
-        .otlp_protocol(Protocol::Grpc)
-        .otlp_endpoint(format!("http://127.0.0.1:{grpc}"))
+    let t = builder(format!("http://127.0.0.1:{grpc}"))
         .otlp_timeout(Duration::from_secs(20))
         .export_timeout(Duration::from_secs(25))
         .init()
@@ -204,18 +202,12 @@ fn a_batch_sent_while_the_collector_is_down_arrives_once_it_is_back() {
 fn shutdown_does_not_wait_out_retries_to_an_absent_collector() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let closed = format!("http://127.0.0.1:{}", free_port());
-    let t = semtel::builder()
-        .env_source(|_| None)
-        .service_name("failure-test")
-        .traces_exporter(TracesExporter::Otlp)
+    let t = builder(closed)
         .metrics_exporter(semtel::MetricsExporter::Otlp)
         .logs_exporter(semtel::LogsExporter::Otlp)
-        .otlp_protocol(Protocol::Grpc)
-        .otlp_endpoint(closed)
         .otlp_timeout(Duration::from_secs(30))
         .export_timeout(Duration::from_secs(30))
         .metric_export_interval(Duration::from_millis(100))
-        .schedule_delay(Duration::from_millis(50))
         .init()
         .unwrap();
     run("absent", 10);
