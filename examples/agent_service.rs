@@ -91,7 +91,10 @@ async fn shutdown_signal() {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let telemetry = semtel::builder().service_name("agent-service").init()?;
+    let telemetry = semtel::builder()
+        .service_name("agent-service")
+        .tracing_subscriber(true)
+        .init()?;
     if let Some(addr) = telemetry.prometheus_addr() {
         eprintln!("agent-service: serving metrics on http://{addr}/metrics");
     }

@@ -9,10 +9,13 @@ pub use crate::trace::{ActiveSpan, Parent, Site, SpanContext};
 pub use opentelemetry::KeyValue;
 pub use semtel_conventions::{Key, SpanKind};
 
-/// Makes a span current while the future it wraps is polled.
-pub struct Instrument<'a, F> {
-    span: &'a mut ActiveSpan,
-    future: F,
+pin_project_lite::pin_project! {
+    /// Makes a span current while the future it wraps is polled.
+    pub struct Instrument<'a, F> {
+        span: &'a mut ActiveSpan,
+        #[pin]
+        future: F,
+    }
 }
 
 impl<'a, F> Instrument<'a, F> {
@@ -31,11 +34,9 @@ impl<F: std::future::Future> std::future::Future for Instrument<'_, F> {
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<F::Output> {
-        // SAFETY: `future` is never moved out of the pinned `Instrument`; `span`
-        // is a plain reference and needs no pinning.
-        let this = unsafe { self.get_unchecked_mut() };
+        let this = self.project();
         let _entered = this.span.enter();
-        unsafe { std::pin::Pin::new_unchecked(&mut this.future) }.poll(cx)
+        this.future.poll(cx)
     }
 }
 

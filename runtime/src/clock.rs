@@ -6,10 +6,45 @@
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[cfg(not(miri))]
 fn clock() -> &'static quanta::Clock {
     static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
     CLOCK.get_or_init(quanta::Clock::new)
 }
+
+/// Under Miri, which cannot run the CPU-counter instructions, ticks are
+/// nanoseconds of the monotonic clock since the first reading.
+#[cfg(miri)]
+mod miri_clock {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+
+    pub struct Clock {
+        origin: Instant,
+    }
+
+    impl Clock {
+        pub fn raw(&self) -> u64 {
+            self.origin.elapsed().as_nanos() as u64
+        }
+        pub fn delta(&self, start: u64, end: u64) -> std::time::Duration {
+            std::time::Duration::from_nanos(end.saturating_sub(start))
+        }
+        pub fn delta_as_nanos(&self, start: u64, end: u64) -> u64 {
+            end.saturating_sub(start)
+        }
+    }
+
+    pub fn clock() -> &'static Clock {
+        static CLOCK: OnceLock<Clock> = OnceLock::new();
+        CLOCK.get_or_init(|| Clock {
+            origin: Instant::now(),
+        })
+    }
+}
+
+#[cfg(miri)]
+use miri_clock::clock;
 
 /// Prepares the clock (its calibration takes a few milliseconds, once).
 pub(crate) fn warm_up() {
@@ -53,8 +88,13 @@ static ANCHOR: Mutex<Option<Anchor>> = Mutex::new(None);
 pub(crate) struct Converter {
     ticks: u64,
     unix: u64,
-    clock: &'static quanta::Clock,
+    clock: &'static Clock,
 }
+
+#[cfg(not(miri))]
+type Clock = quanta::Clock;
+#[cfg(miri)]
+type Clock = miri_clock::Clock;
 
 impl Converter {
     /// A converter with the current anchor.

@@ -23,6 +23,7 @@
 // The macros name `::semtel`; let them be used inside this crate too.
 extern crate self as semtel;
 
+mod bridge;
 mod clock;
 pub mod config;
 mod content;
@@ -30,6 +31,7 @@ mod export;
 pub mod logs;
 mod metered;
 pub mod metrics;
+pub mod otel;
 mod outcome;
 pub mod propagation;
 mod setup;
@@ -40,8 +42,8 @@ pub mod trace;
 #[doc(hidden)]
 pub mod __private;
 
+pub use bridge::tracing::{SemtelFilter, TracingSpanExt, tracing_layer};
 pub use config::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
-pub use logs::tracing_layer;
 pub use outcome::{ErrorType, Failure};
 pub use semtel_macros::{ErrorType, agent_step, metered, traced_task};
 pub use setup::{Builder, InitError, Telemetry, builder, init};

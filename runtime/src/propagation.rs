@@ -203,10 +203,23 @@ pub(crate) fn from_env(
 /// The context to hand on: the current span (else the inherited parent),
 /// the trace state when it belongs to that trace, and the baggage.
 fn outgoing() -> Option<(SpanContext, String, Baggage)> {
+    outgoing_from(current_context())
+}
+
+/// Which propagators are on.
+pub(crate) fn propagators() -> Propagators {
+    STATE
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .propagators
+}
+
+/// The context to hand on from span `cur` (else the inherited parent), the
+/// inherited trace state when it belongs to that trace, and the baggage.
+pub(crate) fn outgoing_from(cur: SpanContext) -> Option<(SpanContext, String, Baggage)> {
     let s = STATE
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let cur = current_context();
     let ctx = if cur.is_valid() {
         Some(cur)
     } else {

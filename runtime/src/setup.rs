@@ -68,6 +68,9 @@ pub struct Builder {
     capture: Option<memory::Store>,
     custom: Vec<CustomSink>,
     env: Option<config::Lookup<'static>>,
+    tracing_subscriber: bool,
+    events_to_spans: Option<bool>,
+    keep_otel_globals: bool,
 }
 
 /// Makes a sink for a program's own span exporter, once the resource is known.
@@ -228,6 +231,34 @@ impl Builder {
         self
     }
 
+    /// Installs semtel's `tracing` subscriber as the program's global one
+    /// (off by default: a library never takes the global subscriber
+    /// unasked). With it, `tracing` spans and events of every library
+    /// become semtel spans and logs, filtered by `RUST_LOG` (default
+    /// `info`), and `tracing::Span::current()` inside a semtel span refers
+    /// to it. A program with a subscriber of its own adds
+    /// [`crate::tracing_layer`] to it instead.
+    pub fn tracing_subscriber(mut self, install: bool) -> Self {
+        self.tracing_subscriber = install;
+        self
+    }
+
+    /// Leaves the OpenTelemetry API's global tracer provider and text-map
+    /// propagator as they are. By default `init` makes semtel serve them
+    /// (see [`crate::otel`]), so that libraries using the API join semtel's
+    /// traces.
+    pub fn keep_otel_globals(mut self) -> Self {
+        self.keep_otel_globals = true;
+        self
+    }
+
+    /// Whether `tracing` events are also recorded as events of the span they
+    /// happen in (default: yes; they are logs either way).
+    pub fn tracing_events_as_span_events(mut self, on: bool) -> Self {
+        self.events_to_spans = Some(on);
+        self
+    }
+
     pub(crate) fn capture_into(mut self, store: memory::Store) -> Self {
         self.capture = Some(store);
         self
@@ -261,9 +292,13 @@ impl Builder {
     /// invalid config file is an error. Never panics.
     pub fn init(self) -> Result<Telemetry, InitError> {
         let (cfg, mut warnings) = self.resolve()?;
-        let inherited = {
+        let (inherited, filter) = {
             let env = self.lookup();
-            crate::propagation::from_env(&|k| env.raw(k), &mut warnings)
+            let inherited = crate::propagation::from_env(&|k| env.raw(k), &mut warnings);
+            let filter = self
+                .tracing_subscriber
+                .then(|| crate::SemtelFilter::from_env(&|k| env.raw(k), &mut |w| warnings.push(w)));
+            (inherited, filter)
         };
         for w in &warnings {
             crate::warn(format_args!("{w}"));
@@ -372,6 +407,17 @@ impl Builder {
             }
         }
         installed.logs = crate::logs::install(&cfg, &resource);
+        crate::bridge::tracing::set_events_to_spans(self.events_to_spans.unwrap_or(true));
+        if !self.keep_otel_globals {
+            crate::bridge::install_otel_globals();
+        }
+        if let Some(filter) = filter {
+            if let Err(e) = crate::bridge::tracing::install(filter) {
+                if !e.is_empty() {
+                    crate::warn(format_args!("{e}"));
+                }
+            }
+        }
         let metrics_on = capturing
             || cfg
                 .metrics_exporters

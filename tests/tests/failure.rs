@@ -205,6 +205,7 @@ fn shutdown_does_not_wait_out_retries_to_an_absent_collector() {
     let t = builder(closed)
         .metrics_exporter(semtel::MetricsExporter::Otlp)
         .logs_exporter(semtel::LogsExporter::Otlp)
+        .tracing_subscriber(true)
         .otlp_timeout(Duration::from_secs(30))
         .export_timeout(Duration::from_secs(30))
         .metric_export_interval(Duration::from_millis(100))

@@ -140,6 +140,7 @@ fn run(protocol: Protocol, endpoint: String, ca: PathBuf) {
         .traces_exporter(TracesExporter::Otlp)
         .metrics_exporter(MetricsExporter::None)
         .logs_exporter(LogsExporter::Otlp)
+        .tracing_subscriber(true)
         .otlp_protocol(protocol)
         .otlp_endpoint(endpoint)
         .otlp_certificate(ca)

@@ -4,12 +4,14 @@
 pub(crate) mod context;
 pub(crate) mod id;
 pub(crate) mod pipeline;
-mod record;
+pub(crate) mod record;
 mod sampler;
 mod span;
 
 pub use context::{SpanContext, WithContext, current_context, in_current_span};
 pub use pipeline::{dropped_spans, failed_exports};
+pub(crate) use record::RawSpan;
 pub use record::{SpanEvent, SpanLink, SpanRecord, Status};
 pub use sampler::{Root, Sampler};
+pub(crate) use span::SharedSpan;
 pub use span::{ActiveSpan, CurrentSpan, Entered, Parent, Site, current_span};

@@ -49,6 +49,12 @@ pub fn dropped_spans() -> u64 {
     DROPPED.load(Ordering::Relaxed)
 }
 
+/// Counts a recorded span that was lost before it reached the pipeline (its
+/// record was lent to a thread it could not be taken back from).
+pub(crate) fn count_lost() {
+    DROPPED.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Span batches an exporter failed to deliver (since the process started).
 pub fn failed_exports() -> u64 {
     EXPORT_FAILURES.load(Ordering::Relaxed)

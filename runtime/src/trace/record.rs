@@ -106,6 +106,9 @@ pub(crate) struct RawSpan {
     pub scope: &'static str,
     pub start: u64,
     pub end: u64,
+    /// Whether `start` and `end` are nanoseconds since the Unix epoch
+    /// (times given by the program) rather than raw clock ticks.
+    pub unix_times: bool,
     pub attributes: Attrs,
     pub events: Vec<SpanEvent>,
     pub links: Vec<SpanLink>,
@@ -125,6 +128,7 @@ impl RawSpan {
             scope: "",
             start: 0,
             end: 0,
+            unix_times: false,
             attributes: Attrs::new(),
             events: Vec::new(),
             links: Vec::new(),
@@ -135,16 +139,22 @@ impl RawSpan {
     /// Moves the content out, leaving this record blank for reuse.
     #[inline]
     pub fn take_content(&mut self) -> RawSpan {
-        // SAFETY: every field that owns memory is overwritten right after the
-        // bitwise copy, without being dropped, so each owner exists once.
-        unsafe {
-            let out = std::ptr::read(self);
-            std::ptr::write(&mut self.name, Cow::Borrowed(""));
-            std::ptr::write(&mut self.attributes, Attrs::new());
-            std::ptr::write(&mut self.events, Vec::new());
-            std::ptr::write(&mut self.links, Vec::new());
-            std::ptr::write(&mut self.status, Status::Unset);
-            out
+        use std::mem::take;
+        RawSpan {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            parent_remote: self.parent_remote,
+            kind: self.kind,
+            name: std::mem::replace(&mut self.name, Cow::Borrowed("")),
+            scope: self.scope,
+            start: self.start,
+            end: self.end,
+            unix_times: std::mem::replace(&mut self.unix_times, false),
+            attributes: take(&mut self.attributes),
+            events: take(&mut self.events),
+            links: take(&mut self.links),
+            status: take(&mut self.status),
         }
     }
 
@@ -157,8 +167,16 @@ impl RawSpan {
             parent_remote: self.parent_remote,
             name: self.name,
             kind: self.kind,
-            start: clock.to_unix(self.start),
-            end: clock.to_unix(self.end),
+            start: if self.unix_times {
+                self.start
+            } else {
+                clock.to_unix(self.start)
+            },
+            end: if self.unix_times {
+                self.end
+            } else {
+                clock.to_unix(self.end)
+            },
             attributes: self.attributes.into_vec(),
             events: self.events,
             links: self.links,
@@ -170,6 +188,35 @@ impl RawSpan {
     /// The value of attribute `key`, if set.
     pub fn attribute(&self, key: &str) -> Option<&opentelemetry::Value> {
         last_value(&self.attributes, key)
+    }
+
+    /// Sets attributes, later values of a key replacing earlier ones, keeping
+    /// at most `limit`.
+    pub fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>, limit: usize) {
+        for kv in attributes {
+            set_attr(&mut self.attributes, kv);
+        }
+        self.attributes.truncate(limit);
+    }
+
+    /// Links the span to `ctx` (a follows-from relation).
+    pub fn add_link(&mut self, ctx: super::SpanContext) {
+        if ctx.is_valid() {
+            self.links.push(SpanLink {
+                trace_id: ctx.trace_id,
+                span_id: ctx.span_id,
+                attributes: Vec::new(),
+            });
+        }
+    }
+
+    /// The name and target of the `tracing` span that mirrors this span: its
+    /// name when it is fixed in code, and its scope.
+    pub fn label(&self) -> crate::bridge::tracing::mirror::Label {
+        match self.name {
+            Cow::Borrowed(name) => (name, self.scope),
+            Cow::Owned(_) => (crate::bridge::tracing::mirror::GENERIC.0, self.scope),
+        }
     }
 }
 

@@ -1,16 +1,19 @@
 //! A span in progress: started by the macros, current while its code runs,
 //! recorded when it ends (also when the code panics).
 
-use super::context::{self, Frame, SpanContext};
+use super::context::{self, Held, Mirror, Owner, SharedRecord, Slot, SpanContext, Token};
 use super::id;
 use super::pipeline::{self, Hot};
 use super::record::{RawSpan, SpanEvent, SpanLink, Status, set_attr};
+use crate::bridge::tracing::mirror;
 use crate::clock;
 use crate::outcome::Failure;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanId;
 use semtel_conventions::{IntoValue, Key, SpanKind};
 use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// Where a span comes from: fixed per call site, so it costs nothing per call.
 #[derive(Debug)]
@@ -41,27 +44,24 @@ pub enum Parent {
 // (a niche inside a wider field stalls that load).
 #[repr(u8)]
 enum State {
+    /// Telemetry is off: nothing to record, nothing to make current.
     Off,
-    Unsampled(Frame),
-    Recording(Recording),
+    /// Sampled out: only the identity is passed to children.
+    Unsampled,
+    /// Recorded; the record is here.
+    Recording(Box<RawSpan>, &'static Hot),
+    /// Recorded and entered: the record is lent to the thread's context
+    /// under this token until the guard gives it back.
+    Lent(Token, &'static Hot),
 }
-
-struct Recording {
-    frame: Frame,
-    raw: Box<RawSpan>,
-    hot: &'static Hot,
-}
-
-// SAFETY: the frame's record pointer points into the span's own boxed
-// record, which moves with the span; it is only followed on the thread the
-// span is entered on, while entered.
-unsafe impl Send for State {}
-unsafe impl Sync for State {}
 
 /// A span in progress. It ends when dropped; a panic while it is current
 /// marks it failed.
 pub struct ActiveSpan {
+    ctx: SpanContext,
     state: State,
+    /// The `tracing` span standing for this one, once one was needed.
+    mirror: Option<Mirror>,
 }
 
 impl ActiveSpan {
@@ -69,7 +69,7 @@ impl ActiveSpan {
     #[inline]
     pub fn start(site: &'static Site, parent: Parent) -> ActiveSpan {
         match pipeline::hot() {
-            None => ActiveSpan { state: State::Off },
+            None => ActiveSpan::OFF,
             Some(hot) => {
                 Self::start_with(hot, Cow::Borrowed(site.name), site.kind, site.scope, parent)
             }
@@ -84,10 +84,16 @@ impl ActiveSpan {
         parent: Parent,
     ) -> ActiveSpan {
         match pipeline::hot() {
-            None => ActiveSpan { state: State::Off },
+            None => ActiveSpan::OFF,
             Some(hot) => Self::start_with(hot, name, kind, scope, parent),
         }
     }
+
+    const OFF: ActiveSpan = ActiveSpan {
+        ctx: SpanContext::NONE,
+        state: State::Off,
+        mirror: None,
+    };
 
     #[inline(never)]
     fn start_with(
@@ -99,7 +105,7 @@ impl ActiveSpan {
     ) -> ActiveSpan {
         let parent = match parent {
             Parent::Current => {
-                let cur = context::current().ctx;
+                let cur = context::current_resolved();
                 if cur.is_valid() {
                     cur
                 } else {
@@ -126,15 +132,14 @@ impl ActiveSpan {
         };
         if !sampled {
             return ActiveSpan {
-                state: State::Unsampled(Frame {
-                    ctx,
-                    record: std::ptr::null_mut(),
-                }),
+                ctx,
+                state: State::Unsampled,
+                mirror: None,
             };
         }
         let mut raw = pipeline::take_record();
         raw.trace_id = trace_id;
-        raw.span_id = ctx.span_id;
+        raw.span_id = span_id;
         raw.parent_span_id = if has_parent {
             parent.span_id
         } else {
@@ -145,36 +150,29 @@ impl ActiveSpan {
         raw.name = name;
         raw.scope = scope;
         raw.start = clock::ticks();
-        let record: *mut RawSpan = &mut *raw;
         ActiveSpan {
-            state: State::Recording(Recording {
-                frame: Frame { ctx, record },
-                raw,
-                hot,
-            }),
+            ctx,
+            state: State::Recording(raw, hot),
+            mirror: None,
         }
     }
 
     /// The span's identity ([`SpanContext::NONE`] when telemetry is off).
     #[inline]
     pub fn context(&self) -> SpanContext {
-        match &self.state {
-            State::Off => SpanContext::NONE,
-            State::Unsampled(f) => f.ctx,
-            State::Recording(r) => r.frame.ctx,
-        }
+        self.ctx
     }
 
     /// Whether the span is being recorded (sampled, telemetry on).
     #[inline]
     pub fn is_recording(&self) -> bool {
-        matches!(self.state, State::Recording(_))
+        matches!(self.state, State::Recording(..) | State::Lent(..))
     }
 
     #[inline]
     fn raw_mut(&mut self) -> Option<&mut RawSpan> {
         match &mut self.state {
-            State::Recording(r) => Some(&mut *r.raw),
+            State::Recording(raw, _) => Some(raw),
             _ => None,
         }
     }
@@ -189,9 +187,9 @@ impl ActiveSpan {
     /// Sets attributes (later values of a key replace earlier ones).
     #[inline]
     pub fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
-        if let State::Recording(r) = &mut self.state {
-            let limit = r.hot.max_attributes;
-            let attrs = &mut r.raw.attributes;
+        if let State::Recording(raw, hot) = &mut self.state {
+            let limit = hot.max_attributes;
+            let attrs = &mut raw.attributes;
             if attrs.is_empty() {
                 attrs.extend(attributes);
             } else {
@@ -238,6 +236,13 @@ impl ActiveSpan {
         }
     }
 
+    /// Renames the span.
+    pub fn set_name(&mut self, name: impl Into<Cow<'static, str>>) {
+        if let Some(r) = self.raw_mut() {
+            r.name = name.into();
+        }
+    }
+
     /// Marks the span failed with `description`.
     pub fn set_error(&mut self, description: impl Into<Cow<'static, str>>) {
         if let Some(r) = self.raw_mut() {
@@ -249,20 +254,10 @@ impl ActiveSpan {
     /// message, `error.type`, and an `exception` event.
     pub fn fail(&mut self, failure: &Failure<'_>) {
         if let Some(r) = self.raw_mut() {
-            let message = failure.message();
-            set_attr(
-                &mut r.attributes,
-                semtel_conventions::error::TYPE.value(failure.error_type.to_string()),
-            );
-            r.events.push(SpanEvent {
-                name: "exception".into(),
-                time: clock::now(),
-                attributes: vec![
-                    semtel_conventions::exception::TYPE.value(failure.error_type.to_string()),
-                    semtel_conventions::exception::MESSAGE.value(message.clone()),
-                ],
-            });
-            r.status = Status::Error(message.into());
+            let (kv, event, status) = failure_record(failure);
+            set_attr(&mut r.attributes, kv);
+            r.events.push(event);
+            r.status = status;
         }
     }
 
@@ -293,30 +288,217 @@ impl ActiveSpan {
         f()
     }
 
-    /// This span's frame, to make it current (`None` when telemetry is off).
+    /// Makes this span current until the returned guard is dropped.
+    ///
+    /// While entered, the span's record is lent to the thread's context; the
+    /// guard gives it back. A guard that is forgotten, or dropped after a
+    /// guard entered later, is harmless: the thread's context forgets the
+    /// span by its identity when its guard goes, and a span whose guard never
+    /// went takes its record back when it ends on the same thread (on another
+    /// thread the span is lost and counted as dropped).
     #[inline]
-    pub(crate) fn frame(&self) -> Option<*const Frame> {
-        match &self.state {
-            State::Off => None,
-            State::Unsampled(f) => Some(f),
-            State::Recording(r) => Some(&r.frame),
+    pub fn enter(&mut self) -> Entered<'_> {
+        self.reclaim();
+        let (slot, hot) = match std::mem::replace(&mut self.state, State::Unsampled) {
+            State::Off => {
+                self.state = State::Off;
+                return Entered {
+                    span: self,
+                    token: None,
+                    mirrored: false,
+                    _not_send: PhantomData,
+                };
+            }
+            State::Unsampled => (Slot::Empty, None),
+            State::Recording(raw, hot) => (Slot::Owned(raw), Some(hot)),
+            // Not reached: `reclaim` leaves no span lent.
+            lent @ State::Lent(..) => {
+                self.state = lent;
+                (Slot::Empty, None)
+            }
+        };
+        let mut mirrored = mirror::eager() && self.enter_mirror(&slot);
+        let held = Held {
+            slot,
+            mirror: self.mirror.take(),
+        };
+        let token = match context::push(Owner::Guard, self.ctx, held) {
+            Ok(t) => {
+                if let Some(hot) = hot {
+                    self.state = State::Lent(t, hot);
+                }
+                Some(t)
+            }
+            Err(held) => {
+                if mirrored {
+                    if let Some(m) = &held.mirror {
+                        mirror::exit(m);
+                    }
+                    mirrored = false;
+                }
+                self.give_back(held, hot);
+                None
+            }
+        };
+        Entered {
+            span: self,
+            token,
+            mirrored,
+            _not_send: PhantomData,
         }
     }
 
-    /// Makes this span current until the returned guard is dropped.
+    /// Creates (once) and enters in `tracing` the mirror of this span.
+    #[cold]
+    fn enter_mirror(&mut self, slot: &Slot) -> bool {
+        if self.mirror.is_none() {
+            let label = match slot {
+                Slot::Owned(raw) => raw.label(),
+                _ => mirror::GENERIC,
+            };
+            self.mirror = mirror::create(label, self.ctx);
+        }
+        self.mirror.as_deref().is_some_and(mirror::enter)
+    }
+
+    /// Takes back what the thread's context held for this span (`hot` is
+    /// what the span records with, when it is recorded).
+    fn give_back(&mut self, held: Held, hot: Option<&'static Hot>) {
+        if held.mirror.is_some() {
+            self.mirror = held.mirror;
+        }
+        self.state = match (held.slot, hot) {
+            (Slot::Owned(raw), Some(hot)) => State::Recording(raw, hot),
+            _ => State::Unsampled,
+        };
+    }
+
+    /// Takes the record back from the thread's context after a guard that
+    /// never gave it back (forgotten); a record lent on another thread is
+    /// out of reach, and the span is then lost.
     #[inline]
-    pub fn enter(&mut self) -> Entered<'_> {
-        Entered {
-            previous: self.frame().map(context::enter),
-            _span: std::marker::PhantomData,
+    fn reclaim(&mut self) {
+        if let State::Lent(token, hot) = self.state {
+            match context::pop(token) {
+                Some(held) => self.give_back(held, Some(hot)),
+                None => {
+                    pipeline::count_lost();
+                    self.state = State::Unsampled;
+                }
+            }
         }
     }
+
+    /// Applies an OpenTelemetry API status: `Ok` is final, `Error` replaces
+    /// `Unset`, `Unset` changes nothing.
+    pub(crate) fn set_otel_status(&mut self, status: opentelemetry::trace::Status) {
+        use opentelemetry::trace::Status as Otel;
+        if let Some(r) = self.raw_mut() {
+            match status {
+                Otel::Ok => r.status = Status::Ok,
+                Otel::Error { description } if r.status != Status::Ok => {
+                    r.status = Status::Error(description)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Adds an event that happened at `time` (nanoseconds since the epoch).
+    pub(crate) fn add_event_at(
+        &mut self,
+        name: Cow<'static, str>,
+        time: u64,
+        attributes: Vec<KeyValue>,
+    ) {
+        if let Some(r) = self.raw_mut() {
+            r.events.push(SpanEvent {
+                name,
+                time,
+                attributes,
+            });
+        }
+    }
+
+    /// Links this span to `ctx`, with attributes describing the link.
+    pub(crate) fn add_link_with(&mut self, ctx: SpanContext, attributes: Vec<KeyValue>) {
+        if let Some(r) = self.raw_mut() {
+            if ctx.is_valid() {
+                r.links.push(SpanLink {
+                    trace_id: ctx.trace_id,
+                    span_id: ctx.span_id,
+                    attributes,
+                });
+            }
+        }
+    }
+
+    /// Sets the start time the program gives (nanoseconds since the epoch).
+    pub(crate) fn set_start_unix(&mut self, nanos: u64) {
+        if let Some(r) = self.raw_mut() {
+            r.start = nanos;
+            r.unix_times = true;
+        }
+    }
+
+    /// Ends the span now, or at `end` (nanoseconds since the epoch).
+    pub(crate) fn end(&mut self, end: Option<u64>) {
+        self.reclaim();
+        if let State::Recording(raw, _) = &mut self.state {
+            match end {
+                Some(nanos) => {
+                    if !raw.unix_times {
+                        raw.start = clock::Converter::new().to_unix(raw.start);
+                        raw.unix_times = true;
+                    }
+                    raw.end = nanos;
+                }
+                None if raw.unix_times => {
+                    raw.end = clock::Converter::new().to_unix(clock::ticks());
+                }
+                None => raw.end = clock::ticks(),
+            }
+        }
+        self.finish_ended();
+    }
+
+    /// Turns this span into one that several threads may enter at once (a
+    /// bridged `tracing` span).
+    pub(crate) fn share(mut self) -> SharedSpan {
+        let record = match std::mem::replace(&mut self.state, State::Off) {
+            State::Recording(raw, hot) => Some((SharedRecord::new(raw), hot)),
+            _ => None,
+        };
+        SharedSpan {
+            ctx: self.ctx,
+            record,
+        }
+    }
+}
+
+/// What a failure adds to a span: `error.type`, the `exception` event and
+/// the error status.
+fn failure_record(failure: &Failure<'_>) -> (KeyValue, SpanEvent, Status) {
+    let message = failure.message();
+    let error_type = failure.error_type.to_string();
+    (
+        semtel_conventions::error::TYPE.value(error_type.clone()),
+        SpanEvent {
+            name: "exception".into(),
+            time: clock::now(),
+            attributes: vec![
+                semtel_conventions::exception::TYPE.value(error_type),
+                semtel_conventions::exception::MESSAGE.value(message.clone()),
+            ],
+        },
+        Status::Error(message.into()),
+    )
 }
 
 impl Drop for ActiveSpan {
     #[inline]
     fn drop(&mut self) {
-        if let State::Recording(_) = self.state {
+        if !matches!(self.state, State::Off | State::Unsampled) {
             self.finish();
         }
     }
@@ -325,9 +507,20 @@ impl Drop for ActiveSpan {
 impl ActiveSpan {
     #[inline(never)]
     fn finish(&mut self) {
-        if let State::Recording(r) = std::mem::replace(&mut self.state, State::Off) {
-            let Recording { mut raw, hot, .. } = r;
-            raw.end = clock::ticks();
+        self.reclaim();
+        if let State::Recording(raw, _) = &mut self.state {
+            raw.end = if raw.unix_times {
+                clock::Converter::new().to_unix(clock::ticks())
+            } else {
+                clock::ticks()
+            };
+        }
+        self.finish_ended();
+    }
+
+    /// Records the span, whose end time is set.
+    fn finish_ended(&mut self) {
+        if let State::Recording(mut raw, hot) = std::mem::replace(&mut self.state, State::Off) {
             if std::thread::panicking() && !matches!(raw.status, Status::Error(_)) {
                 raw.status = Status::Error("panicked".into());
             }
@@ -336,17 +529,95 @@ impl ActiveSpan {
     }
 }
 
-/// Keeps a span current; restores the previous span when dropped (also on panic).
+/// Keeps a span current; makes it not current when dropped (also on panic).
 pub struct Entered<'a> {
-    previous: Option<*const Frame>,
-    _span: std::marker::PhantomData<&'a mut ActiveSpan>,
+    span: &'a mut ActiveSpan,
+    token: Option<Token>,
+    /// Whether the span's mirror was entered in `tracing` with it.
+    mirrored: bool,
+    // The token names an entry of this thread's context.
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(p) = self.previous {
-            context::restore(p);
+        let Some(token) = self.token else { return };
+        let held = context::pop(token);
+        let hot = match self.span.state {
+            State::Lent(lent, hot) if lent == token => Some(hot),
+            // The span went on without this guard (a later `enter` took
+            // its record back): nothing here is the span's any more.
+            State::Lent(..) | State::Recording(..) => return,
+            _ => None,
+        };
+        match held {
+            Some(held) => {
+                if self.mirrored {
+                    if let Some(m) = &held.mirror {
+                        mirror::exit(m);
+                    }
+                }
+                self.span.give_back(held, hot);
+            }
+            None if hot.is_some() => {
+                pipeline::count_lost();
+                self.span.state = State::Unsampled;
+            }
+            None => {}
+        }
+    }
+}
+
+/// A span that several threads may enter at once: a `tracing` span bridged
+/// to semtel, whose record each thread writes under a lock. It ends when
+/// dropped.
+pub(crate) struct SharedSpan {
+    ctx: SpanContext,
+    record: Option<(Arc<SharedRecord>, &'static Hot)>,
+}
+
+impl SharedSpan {
+    /// The span's identity.
+    pub fn context(&self) -> SpanContext {
+        self.ctx
+    }
+
+    /// What an entry of this span in a thread's context holds.
+    pub fn slot(&self) -> Slot {
+        match &self.record {
+            Some((r, _)) => Slot::Shared(Arc::clone(r)),
+            None => Slot::Empty,
+        }
+    }
+
+    /// Runs `f` on the record, if the span is recorded.
+    pub fn with<R>(&self, f: impl FnOnce(&mut RawSpan) -> R) -> Option<R> {
+        self.record.as_ref().and_then(|(r, _)| r.with(f))
+    }
+
+    /// Moves the span into another trace, under `parent` (a remote context
+    /// adopted after the span started, before it has children).
+    pub fn set_parent(&mut self, parent: SpanContext) {
+        if !parent.is_valid() {
+            return;
+        }
+        self.ctx.trace_id = parent.trace_id;
+        self.with(|r| {
+            r.trace_id = parent.trace_id;
+            r.parent_span_id = parent.span_id;
+            r.parent_remote = parent.remote;
+        });
+    }
+}
+
+impl Drop for SharedSpan {
+    fn drop(&mut self) {
+        if let Some((record, hot)) = self.record.take() {
+            if let Some(mut raw) = record.take() {
+                raw.end = clock::ticks();
+                pipeline::submit(raw, hot);
+            }
         }
     }
 }
@@ -368,54 +639,45 @@ pub struct CurrentSpan {
 }
 
 impl CurrentSpan {
-    fn with(&self, f: impl FnOnce(&mut RawSpan)) {
-        let cur = context::current();
-        // SAFETY: a non-null `record` points into the span guard that made
-        // itself current on this thread; it stays alive and in place until that
-        // guard's `Entered` restores the previous context, and nothing else
-        // touches the record while the instrumented code runs.
-        if let Some(r) = unsafe { cur.record.as_mut() } {
-            f(r);
-        }
-    }
-
     /// Sets an attribute on the current span (checked against its key's type).
     pub fn set<T: ?Sized, V: IntoValue<T>>(&self, key: Key<T>, value: V) {
-        self.with(|r| set_attr(&mut r.attributes, key.value(value)));
+        // The value is converted before the span's record is touched.
+        let kv = key.value(value);
+        context::with_record(|r| set_attr(&mut r.attributes, kv));
     }
 
     /// Adds an event to the current span.
     pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
-        self.with(|r| {
-            r.events.push(SpanEvent {
-                name: name.into(),
-                time: clock::now(),
-                attributes,
-            })
-        });
+        let event = SpanEvent {
+            name: name.into(),
+            time: clock::now(),
+            attributes,
+        };
+        context::with_record(|r| r.events.push(event));
     }
 
     /// Marks the current span failed.
     pub fn set_error(&self, description: impl Into<Cow<'static, str>>) {
-        self.with(|r| r.status = Status::Error(description.into()));
+        let status = Status::Error(description.into());
+        context::with_record(|r| r.status = status);
+    }
+
+    /// Whether the current span is recorded: compute an expensive value only
+    /// when it is.
+    pub fn is_recording(&self) -> bool {
+        context::is_recording()
     }
 
     /// The current span's attributes whose keys pass `keep`.
     pub fn attributes_where(&self, keep: impl Fn(&str) -> bool) -> Vec<KeyValue> {
-        let mut out = Vec::new();
-        self.with(|r| {
-            out = r
-                .attributes
-                .iter()
-                .filter(|kv| keep(kv.key.as_str()))
-                .cloned()
-                .collect()
-        });
-        out
+        // Copied out first: `keep` runs with no record held.
+        let mut all = context::with_record(|r| r.attributes.to_vec()).unwrap_or_default();
+        all.retain(|kv| keep(kv.key.as_str()));
+        all
     }
 
     /// The current span's identity.
     pub fn context(&self) -> SpanContext {
-        context::current().ctx
+        context::current()
     }
 }

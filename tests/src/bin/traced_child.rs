@@ -36,7 +36,7 @@ fn work() -> u32 {
 }
 
 fn main() {
-    let telemetry = match semtel::init() {
+    let telemetry = match semtel::builder().tracing_subscriber(true).init() {
         Ok(t) => t,
         Err(e) => {
             eprintln!("{e}");
