@@ -1,40 +1,31 @@
 //! The `semtel` command.
+//!
+//! Each subcommand lives in its own module with its own clap `Args` or
+//! `Subcommand` type; adding one is a new module and one variant of
+//! [`Command`].
 
 mod schema;
 
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-const HELP: &str = "\
-semtel — semantic telemetry for Rust agent systems
+/// semtel — semantic telemetry for Rust agent systems
+#[derive(Parser)]
+#[command(name = "semtel", version, flatten_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-Usage: semtel <command> [options]
-
-Commands:
-  schema check DIR...            Load and resolve a schema; print counts and errors
-  schema docs DIR... --out FILE  Write Markdown tables documenting a schema
-  help       Print this help
-  version    Print the version
-
-Options:
-  -h, --help     Print this help
-  -V, --version  Print the version
-";
+#[derive(Subcommand)]
+enum Command {
+    /// Check a schema or write its documentation
+    #[command(subcommand, flatten_help = true)]
+    Schema(schema::SchemaCommand),
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("help" | "-h" | "--help") => {
-            print!("{HELP}");
-            ExitCode::SUCCESS
-        }
-        Some("version" | "-V" | "--version") => {
-            println!("semtel {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        Some("schema") => schema::run(&args[1..]),
-        Some(other) => {
-            eprintln!("semtel: unknown command `{other}`; run `semtel --help` for the commands");
-            ExitCode::from(2)
-        }
+    match Cli::parse().command {
+        Command::Schema(cmd) => schema::run(cmd),
     }
 }

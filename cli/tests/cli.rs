@@ -24,7 +24,73 @@ fn help_and_version() {
     assert_eq!(out.trim(), format!("semtel {}", env!("CARGO_PKG_VERSION")));
     let (code, _, err) = semtel(&["frobnicate"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown command `frobnicate`"));
+    assert!(
+        err.contains("unrecognized subcommand 'frobnicate'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn top_level_help_lists_every_option() {
+    let (code, out, _) = semtel(&["--help"]);
+    assert_eq!(code, 0);
+    for option in [
+        "--bundled",
+        "--out <FILE>",
+        "--title <TEXT>",
+        "schema check",
+        "schema docs",
+    ] {
+        assert!(
+            out.contains(option),
+            "`semtel --help` omits {option}:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        &["schema", "--help"][..],
+        &["schema", "check", "--help"],
+        &["schema", "docs", "--help"],
+        &["help", "schema", "check"],
+    ] {
+        let (code, out, err) = semtel(args);
+        assert_eq!(code, 0, "semtel {args:?}: {err}");
+        assert!(
+            out.contains("Usage: semtel schema"),
+            "semtel {args:?}:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_problem() {
+    let (code, _, err) = semtel(&["schema", "check"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("<DIR>..."), "{err}");
+    let (code, _, err) = semtel(&["schema", "check", "--frob", "x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unexpected argument '--frob'"), "{err}");
+    let (code, _, err) = semtel(&["schema", "docs", "x", "--out"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'--out <FILE>'"), "{err}");
+}
+
+#[test]
+fn schema_docs_writes_to_stdout_without_out() {
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/../conventions/schema");
+    let (code, out, err) = semtel(&[
+        "schema",
+        "docs",
+        schema,
+        "--title",
+        "semtel bundled conventions",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let committed = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/conventions.md");
+    assert_eq!(out, std::fs::read_to_string(committed).unwrap());
 }
 
 #[test]
