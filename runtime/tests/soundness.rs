@@ -4,43 +4,14 @@
 //! span written from inside its own callbacks and from a `tracing` span
 //! entered on several threads. These run under Miri in the test command.
 
+mod common;
+
+use common::{named, parents_are_real, span};
 use opentelemetry::trace::SpanId;
-use semtel::conventions::SpanKind;
 use semtel::conventions::orchestration::task;
-use semtel::testing::{self, Capture};
-use semtel::trace::{ActiveSpan, Parent, SpanRecord};
+use semtel::testing;
+use semtel::trace::ActiveSpan;
 use semtel::{SpanContext, current_context, current_span, traced_task};
-use std::collections::HashSet;
-use std::sync::{Arc, Barrier};
-
-fn span(name: &'static str) -> ActiveSpan {
-    ActiveSpan::start_parts(
-        name.into(),
-        SpanKind::Internal,
-        "soundness",
-        Parent::Current,
-    )
-}
-
-/// Every parent id names a span of the capture (or none).
-fn parents_are_real(spans: &[SpanRecord]) {
-    let ids: HashSet<SpanId> = spans.iter().map(|s| s.span_id).collect();
-    for s in spans {
-        assert!(
-            s.parent_span_id == SpanId::INVALID || ids.contains(&s.parent_span_id),
-            "{} has parent {} which is no span",
-            s.name,
-            s.parent_span_id
-        );
-    }
-}
-
-fn named<'a>(spans: &'a [SpanRecord], name: &str) -> &'a SpanRecord {
-    spans
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no span {name} in {spans:?}"))
-}
 
 #[traced_task(attrs(orchestration.task.id = id))]
 fn documented_path(id: &str) {
@@ -219,66 +190,11 @@ fn user_code_may_write_the_current_span_from_inside_its_callbacks() {
     assert_eq!(s.events[0].name, "event");
 }
 
-/// A `tracing` span entered on several threads at once: each thread's
-/// events land on that span, none is lost, nothing races.
-fn shared_span_on_threads(cap: &Capture, threads: usize, per_thread: usize) {
-    use tracing_subscriber::layer::SubscriberExt;
-    let subscriber = Arc::new(tracing_subscriber::registry().with(semtel::tracing_layer()));
-    let shared = tracing::subscriber::with_default(Arc::clone(&subscriber), || {
-        tracing::info_span!("shared")
-    });
-    let barrier = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let (shared, barrier, subscriber) = (
-                shared.clone(),
-                Arc::clone(&barrier),
-                Arc::clone(&subscriber),
-            );
-            std::thread::spawn(move || {
-                tracing::subscriber::with_default(subscriber, || {
-                    barrier.wait();
-                    for i in 0..per_thread {
-                        let _g = shared.enter();
-                        current_span().add_event(
-                            "tick",
-                            vec![opentelemetry::KeyValue::new("thread", t as i64)],
-                        );
-                        // A semtel span inside is a child of the shared span.
-                        if i % 64 == 0 {
-                            drop(span("inner"));
-                        }
-                    }
-                })
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-    drop(shared);
-    let spans = cap.spans();
-    parents_are_real(&spans);
-    let s = named(&spans, "shared");
-    assert_eq!(s.events.len(), threads * per_thread);
-    for t in 0..threads {
-        let n = s
-            .events
-            .iter()
-            .filter(|e| e.attributes[0].value == opentelemetry::Value::I64(t as i64))
-            .count();
-        assert_eq!(n, per_thread, "thread {t}");
-    }
-    for inner in spans.iter().filter(|s| s.name == "inner") {
-        assert_eq!(inner.parent_span_id, s.span_id);
-    }
-}
-
 #[test]
 fn a_tracing_span_entered_on_four_threads_takes_every_event() {
     let cap = testing::capture();
     let per_thread = if cfg!(miri) { 8 } else { 2000 };
-    shared_span_on_threads(&cap, 4, per_thread);
+    common::shared_span_on_threads(&cap, 4, per_thread);
 }
 
 #[test]

@@ -525,7 +525,7 @@ mod tests {
             .collect();
         assert_eq!(tokens.len(), MAX_DEPTH);
         assert_eq!(depth(), MAX_DEPTH);
-        for t in tokens {
+        for t in tokens.into_iter().rev() {
             pop(t);
         }
         assert_eq!(depth(), 0);
