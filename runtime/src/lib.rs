@@ -40,6 +40,9 @@ pub mod trace;
 #[doc(hidden)]
 pub mod __private;
 
+#[doc(hidden)]
+pub mod __fuzz;
+
 pub use config::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
 pub use logs::tracing_layer;
 pub use outcome::{ErrorType, Failure};

@@ -41,7 +41,12 @@ fn banded(a: &[char], b: &[char], limit: usize, rows: &mut Rows) -> Option<usize
         row.clear();
         row.resize(width, far);
     }
-    for (j, cell) in rows.prev.iter_mut().enumerate().take(limit.min(b.len()) + 1) {
+    for (j, cell) in rows
+        .prev
+        .iter_mut()
+        .enumerate()
+        .take(limit.min(b.len()) + 1)
+    {
         *cell = j;
     }
     for i in 1..=a.len() {
@@ -165,9 +170,7 @@ mod tests {
         for (i, row) in d.iter_mut().enumerate() {
             row[0] = i;
         }
-        for j in 0..=b.len() {
-            d[0][j] = j;
-        }
+        d[0] = (0..=b.len()).collect();
         for i in 1..=a.len() {
             for j in 1..=b.len() {
                 let cost = usize::from(a[i - 1] != b[j - 1]);
@@ -185,8 +188,22 @@ mod tests {
     #[test]
     fn banded_distance_agrees_with_the_full_table() {
         let words = [
-            "", "a", "ab", "ba", "abc", "acb", "gen_ai.agent.name", "gen_ai.agnet.name",
-            "gen_ai.agent.nme", "error.type", "endpiont", "endpoint", "kitten", "sitting", "é", "ée",
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "gen_ai.agent.name",
+            "gen_ai.agnet.name",
+            "gen_ai.agent.nme",
+            "error.type",
+            "endpiont",
+            "endpoint",
+            "kitten",
+            "sitting",
+            "é",
+            "ée",
         ];
         for a in words {
             for b in words {
@@ -207,23 +224,34 @@ mod tests {
         assert_eq!(closest("gen_ai.agent.nme", c), Some("gen_ai.agent.name"));
         assert_eq!(closest("gen_ai.agnet.name", c), Some("gen_ai.agent.name"));
         assert_eq!(closest("totally.different", c), None);
-        assert_eq!(closest("endpiont", ["endpoint", "headers"]), Some("endpoint"));
+        assert_eq!(
+            closest("endpiont", ["endpoint", "headers"]),
+            Some("endpoint")
+        );
         assert_eq!(did_you_mean("x".repeat(200).as_str(), ["x"]), "");
     }
 
     #[test]
     fn work_is_bounded_however_many_and_long_the_names() {
-        let names: Vec<String> = (0..5000).map(|i| format!("app.attribute.number_{i}")).collect();
+        let names: Vec<String> = (0..5000)
+            .map(|i| format!("app.attribute.number_{i}"))
+            .collect();
         let mut s = Suggester::new();
         let huge = "a".repeat(400_000);
         assert_eq!(s.closest(&huge, names.iter().map(String::as_str)), None);
-        assert_eq!(s.budget, BUDGET, "a name too long for a suggestion costs nothing");
+        assert_eq!(
+            s.budget, BUDGET,
+            "a name too long for a suggestion costs nothing"
+        );
         assert_eq!(
             s.closest("app.atribute.number_7", names.iter().map(String::as_str)),
             Some("app.attribute.number_7")
         );
         for i in 0..5000 {
-            s.closest(&format!("app.atribute.number_{i}x"), names.iter().map(String::as_str));
+            s.closest(
+                &format!("app.atribute.number_{i}x"),
+                names.iter().map(String::as_str),
+            );
         }
         assert_eq!(s.budget, 0, "thousands of searches stop at the budget");
     }

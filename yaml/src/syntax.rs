@@ -67,9 +67,8 @@ pub(crate) fn explain(text: &str, place: &Place<'_>, e: &ScanError, open: &[Open
     let m = e.marker();
     let at = place.loc(m);
     let info = e.info();
-    let at_end = m.index() >= text.chars().count()
-        || info.contains("end of stream")
-        || info.contains("eof");
+    let at_end =
+        m.index() >= text.chars().count() || info.contains("end of stream") || info.contains("eof");
     let flow = open
         .iter()
         .rev()

@@ -143,7 +143,8 @@ impl Builder<'_> {
             }
             Event::Scalar(v, style, anchor, tag) => {
                 if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-                    self.block_scalars.push((span.start.line(), span.end.line()));
+                    self.block_scalars
+                        .push((span.start.line(), span.end.line()));
                 }
                 let weight = 1 + v.len();
                 let shown = syntax::excerpt(&v);
@@ -325,9 +326,7 @@ pub(crate) fn parse(text: &str, file: &Arc<Path>) -> Result<Node, Diagnostic> {
         .filter(|l| pass.block_scalars.iter().any(|(a, b)| a <= l && l <= b))
         .collect();
     if in_block.is_empty() {
-        return pass
-            .result
-            .map_err(|f| explain(&shifted_text, &place, f));
+        return pass.result.map_err(|f| explain(&shifted_text, &place, f));
     }
     let kept: Vec<usize> = closers
         .into_iter()

@@ -40,7 +40,10 @@ fn an_unclosed_bracket_is_reported_where_it_opened() {
         "x.yaml:2:6: YAML syntax: this `[` is still open at line 3, column 4, where reading \
          fails: close the list with `]` before that point (its items are separated by `,`)"
     );
-    assert!(error("a: {x: 1\nb: 2\n").starts_with("x.yaml:1:4: YAML syntax: this `{` is still open at line 2"));
+    assert!(
+        error("a: {x: 1\nb: 2\n")
+            .starts_with("x.yaml:1:4: YAML syntax: this `{` is still open at line 2")
+    );
     assert_eq!(
         error("a: \"unterminated\nb: 2\n"),
         "x.yaml:1:4: YAML syntax: the string opened by `\"` here is never closed; add the closing `\"`"
@@ -94,7 +97,11 @@ fn what_these_files_may_not_hold() {
     assert!(error("a: &x [*x]\n").ends_with("this alias refers to the value it is part of"));
     let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 0..12 {
-        let prev = if i == 0 { "a".to_string() } else { format!("b{}", i - 1) };
+        let prev = if i == 0 {
+            "a".to_string()
+        } else {
+            format!("b{}", i - 1)
+        };
         bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
     }
     assert!(error(&bomb).contains("aliases (`*name`) expand to more than 1000000 values"));
@@ -115,7 +122,9 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     );
     let flow = "[".repeat(20_000);
     assert!(error(&flow).contains("nested more than 64 levels deep"));
-    let maps: String = (0..10_000).map(|i| format!("{}k:\n", "  ".repeat(i))).collect();
+    let maps: String = (0..10_000)
+        .map(|i| format!("{}k:\n", "  ".repeat(i)))
+        .collect();
     assert!(error(&maps).starts_with("x.yaml:65:"), "{}", error(&maps));
     let ok = "- ".repeat(60) + "x\n";
     assert!(parse(&ok).is_ok());
@@ -127,7 +136,10 @@ fn flow_closers_at_the_block_indentation_are_read_leniently() {
     let n = parse("items:\n  - id: a\n    examples: [\n      1,\n  ]\n  - x: [a,\n  ]\n").unwrap();
     let items = n.get("items").unwrap().as_seq().unwrap();
     assert_eq!(items[0].get("examples").unwrap().as_seq().unwrap().len(), 1);
-    assert_eq!(items[1].get("x").unwrap().as_seq().unwrap()[0].as_str(), Some("a"));
+    assert_eq!(
+        items[1].get("x").unwrap().as_seq().unwrap()[0].as_str(),
+        Some("a")
+    );
     // ... but never inside a block scalar, where the spaces would be text.
     let n = parse("x: |\n  text\n  ]\ny:\n  - [a,\n  ]\n").unwrap();
     assert_eq!(n.get("x").unwrap().as_str(), Some("text\n]\n"));
@@ -139,7 +151,10 @@ fn flow_closers_at_the_block_indentation_are_read_leniently() {
     let n = parse(&text).unwrap();
     let list = n.get("list").unwrap().as_seq().unwrap();
     assert_eq!(list.len(), 3000);
-    assert!(matches!(list[2999].get("k").unwrap().as_seq().unwrap()[0].value, Value::Int(2999)));
+    assert!(matches!(
+        list[2999].get("k").unwrap().as_seq().unwrap()[0].value,
+        Value::Int(2999)
+    ));
     assert_eq!(list[2999].get("k").unwrap().loc.line, 3 * 2999 + 2);
 }
 

@@ -287,7 +287,9 @@ impl Resolver<'_> {
             .iter()
             .any(|b| b.split('.').next() == Some(namespace));
         let more = if bundled_namespace {
-            format!(" (`{namespace}.*` attributes come with the bundled conventions: add `--bundled`)")
+            format!(
+                " (`{namespace}.*` attributes come with the bundled conventions: add `--bundled`)"
+            )
         } else {
             String::new()
         };

@@ -23,7 +23,10 @@ fn load(name: &str, text: &str) -> Result<semtel_codegen::Registry, Vec<String>>
             .map(|d| {
                 let file = PathBuf::from(&*d.location.file);
                 let file = file.file_name().unwrap().to_string_lossy().into_owned();
-                format!("{file}:{}:{}: {}", d.location.line, d.location.column, d.message)
+                format!(
+                    "{file}:{}:{}: {}",
+                    d.location.line, d.location.column, d.message
+                )
             })
             .collect()
     })
@@ -68,13 +71,18 @@ fn thousands_of_dangling_refs_are_each_reported() {
     }
     let errors = load("many-refs", &text).unwrap_err();
     assert_eq!(errors.len(), 3000);
-    assert!(errors[0].ends_with("did you mean `gen_ai.agent.name`?"), "{}", errors[0]);
+    assert!(
+        errors[0].ends_with("did you mean `gen_ai.agent.name`?"),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]
 fn flow_lists_closed_on_lines_of_their_own_load() {
     // As the upstream registry writes long examples: thousands of them.
-    let mut text = String::from("groups:\n  - id: registry.x\n    type: attribute_group\n    attributes:\n");
+    let mut text =
+        String::from("groups:\n  - id: registry.x\n    type: attribute_group\n    attributes:\n");
     for i in 0..3000 {
         text.push_str(&format!(
             "      - id: x.a{i}\n        type: string\n        brief: b\n        examples:\n          [\n            \"v{i}\",\n        ]\n"
