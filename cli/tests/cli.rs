@@ -124,9 +124,10 @@ fn schema_check_reports_errors_and_fails() {
     );
     assert!(
         lines[1].starts_with("error: ")
-            && lines[1].ends_with(
+            && lines[1].contains(
                 "s.yaml:5:14: dangling `ref`: no attribute `gen_ai.agent.nam` is defined"
-            ),
+            )
+            && lines[1].ends_with("add `--bundled`)"),
         "{out}"
     );
     // With the bundled conventions as base the reference resolves, and the suggestion names it.

@@ -42,6 +42,9 @@ pub mod trace;
 #[doc(hidden)]
 pub mod __private;
 
+#[doc(hidden)]
+pub mod __fuzz;
+
 pub use bridge::tracing::{SemtelFilter, TracingSpanExt, tracing_layer};
 pub use config::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
 pub use outcome::{ErrorType, Failure};

@@ -7,6 +7,7 @@
 //! parent of its root spans; [`CommandExt::with_trace_context`] hands the
 //! current context to a child process.
 
+use crate::config::{quoted, shown};
 use crate::trace::{SpanContext, current_context};
 use opentelemetry::trace::{SpanId, TraceId};
 use std::sync::RwLock;
@@ -83,10 +84,24 @@ fn is_lower_hex(s: &str) -> bool {
 }
 
 /// Parses a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`) into a
-/// remote span context; the error says what is wrong with it.
+/// remote span context; the error says what is wrong with it (quoting at most
+/// a short piece of the value).
 pub fn parse_traceparent(value: &str) -> Result<SpanContext, String> {
     let v = value.trim();
-    let parts: Vec<&str> = v.split('-').collect();
+    if v.len() > 512 {
+        return Err(format!(
+            "{} bytes long; a traceparent has 55 (version 00)",
+            v.len()
+        ));
+    }
+    if let Some(c) = v.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(if c == char::REPLACEMENT_CHARACTER {
+            "it is not valid UTF-8".to_string()
+        } else {
+            format!("it contains {c:?}; a traceparent is lowercase hex digits and dashes")
+        });
+    }
+    let parts: Vec<&str> = v.splitn(5, '-').collect();
     if parts.len() < 4 {
         return Err("expected four dash-separated fields: version-traceid-spanid-flags".into());
     }
@@ -123,8 +138,18 @@ pub fn parse_traceparent(value: &str) -> Result<SpanContext, String> {
     })
 }
 
-/// Parses W3C `baggage` (`k=v,k2=v2;prop`); members that do not parse are skipped.
+/// The most baggage members kept, and the longest baggage read (W3C limits).
+const BAGGAGE_MEMBERS: usize = 180;
+const BAGGAGE_BYTES: usize = 8192;
+
+/// Parses W3C `baggage` (`k=v,k2=v2;prop`); members that do not parse are
+/// skipped, and at most the W3C limits (180 members, 8192 bytes) are read.
 pub fn parse_baggage(value: &str) -> Vec<(String, String)> {
+    let mut end = value.len().min(BAGGAGE_BYTES);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    let value = &value[..end];
     value
         .split(',')
         .filter_map(|member| {
@@ -133,7 +158,45 @@ pub fn parse_baggage(value: &str) -> Vec<(String, String)> {
             let k = k.trim();
             (!k.is_empty()).then(|| (k.to_string(), percent_decode(v.trim())))
         })
+        .take(BAGGAGE_MEMBERS)
         .collect()
+}
+
+/// Checks a W3C `tracestate` (at most 32 `key=value` members, keys of
+/// lowercase letters, digits and `_-*/` with an optional `@vendor`, values
+/// of printable ASCII without `,` and `=`); the error says what is wrong.
+pub fn check_tracestate(value: &str) -> Result<(), String> {
+    let members: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect();
+    if members.len() > 32 {
+        return Err(format!("{} members; at most 32 are allowed", members.len()));
+    }
+    for m in members {
+        let Some((k, v)) = m.split_once('=') else {
+            return Err(format!("member `{}` has no `=`", shown(m)));
+        };
+        let key_ok = !k.is_empty()
+            && k.len() <= 256
+            && k.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && k.split('@').count() <= 2
+            && k.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-*/@".contains(&b));
+        if !key_ok {
+            return Err(format!("invalid key `{}`", shown(k)));
+        }
+        let value_ok = !v.is_empty()
+            && v.len() <= 256
+            && v.bytes()
+                .all(|b| (0x20..=0x7e).contains(&b) && b != b',' && b != b'=')
+            && !v.ends_with(' ');
+        if !value_ok {
+            return Err(format!("invalid value `{}` of `{}`", shown(v), shown(k)));
+        }
+    }
+    Ok(())
 }
 
 /// Formats baggage as a W3C `baggage` value.
@@ -145,15 +208,22 @@ pub fn format_baggage(items: &[(String, String)]) -> String {
         .join(",")
 }
 
-/// Decodes `%XX` escapes (invalid escapes are kept as written).
+/// Decodes `%XX` escapes (invalid escapes are kept as written; bytes that
+/// do not form UTF-8 become U+FFFD).
 pub(crate) fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(x);
+        if b[i] == b'%' {
+            if let (Some(hi), Some(lo)) = (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            ) {
+                out.push(hi << 4 | lo);
                 i += 3;
                 continue;
             }
@@ -176,8 +246,10 @@ fn encode(s: &str) -> String {
     out
 }
 
-/// Reads `TRACEPARENT`, `TRACESTATE` and `BAGGAGE` through `get`; an
-/// invalid `TRACEPARENT` gets a warning naming it, and no parent is adopted.
+/// Reads `TRACEPARENT`, `TRACESTATE` and `BAGGAGE` through `get`. An
+/// invalid `TRACEPARENT` gets one warning (quoting at most a short piece of
+/// it) and no parent is adopted; an invalid `TRACESTATE` is warned about and
+/// not passed on; baggage beyond the W3C limits is warned about and dropped.
 pub(crate) fn from_env(
     get: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Vec<String>,
@@ -187,15 +259,33 @@ pub(crate) fn from_env(
         match parse_traceparent(&tp) {
             Ok(ctx) => {
                 inherited.parent = Some(ctx);
-                inherited.tracestate = get("TRACESTATE").unwrap_or_default().trim().to_string();
+                let state = get("TRACESTATE").unwrap_or_default().trim().to_string();
+                match check_tracestate(&state) {
+                    Ok(()) => inherited.tracestate = state,
+                    Err(e) => warnings.push(format!(
+                        "TRACESTATE={} is not valid ({e}); it is not passed on",
+                        quoted(&state)
+                    )),
+                }
             }
             Err(e) => warnings.push(format!(
-                "TRACEPARENT={tp:?} is not valid ({e}); starting new traces"
+                "TRACEPARENT={} is not valid ({e}); starting new traces",
+                quoted(&tp)
             )),
         }
     }
     if let Some(b) = get("BAGGAGE") {
         inherited.baggage = parse_baggage(&b);
+        let kept: usize = inherited.baggage.len();
+        let members = b.split(',').filter(|m| !m.trim().is_empty()).count();
+        if b.len() > BAGGAGE_BYTES || members > BAGGAGE_MEMBERS {
+            warnings.push(format!(
+                "BAGGAGE holds {} bytes in {members} members, beyond the W3C limits \
+                 ({BAGGAGE_BYTES} bytes, {BAGGAGE_MEMBERS} members); only the first {kept} \
+                 members are kept",
+                b.len()
+            ));
+        }
     }
     inherited
 }
@@ -365,6 +455,63 @@ mod tests {
             ]
         );
         assert_eq!(format_baggage(&b), "user=alice,team=a%20b");
+    }
+
+    #[test]
+    fn hostile_values_are_read_safely() {
+        assert_eq!(parse_baggage("k=%aé"), vec![("k".into(), "%aé".into())]);
+        assert_eq!(parse_baggage("k=%"), vec![("k".into(), "%".into())]);
+        let many = vec!["k=v"; 500].join(",");
+        assert_eq!(parse_baggage(&many).len(), 180);
+        let e = parse_traceparent(&format!("00-{}", "a".repeat(10_000))).unwrap_err();
+        assert!(e.len() < 80, "{e}");
+        let e = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0\u{fffd}")
+            .unwrap_err();
+        assert_eq!(e, "it is not valid UTF-8");
+    }
+
+    #[test]
+    fn tracestate_is_checked() {
+        assert_eq!(check_tracestate(""), Ok(()));
+        assert_eq!(
+            check_tracestate("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"),
+            Ok(())
+        );
+        assert_eq!(check_tracestate("tenant@vendor=x"), Ok(()));
+        assert!(
+            check_tracestate("Upper=x")
+                .unwrap_err()
+                .contains("invalid key")
+        );
+        assert!(
+            check_tracestate("k=a,b")
+                .unwrap_err()
+                .contains("has no `=`")
+        );
+        assert!(
+            check_tracestate("k=v=w")
+                .unwrap_err()
+                .contains("invalid value")
+        );
+        let many = (0..40)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(check_tracestate(&many).unwrap_err().contains("at most 32"));
+        let mut w = Vec::new();
+        let get = |k: &str| match k {
+            "TRACEPARENT" => Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+            "TRACESTATE" => Some("bad state".into()),
+            _ => None,
+        };
+        let i = from_env(&get, &mut w);
+        assert!(i.parent.is_some() && i.tracestate.is_empty());
+        assert_eq!(
+            w,
+            [
+                "TRACESTATE=\"bad state\" is not valid (member `bad state` has no `=`); it is not passed on"
+            ]
+        );
     }
 
     #[test]

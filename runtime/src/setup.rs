@@ -280,7 +280,7 @@ impl Builder {
             .clone()
             .or_else(|| env.raw("OTEL_CONFIG_FILE").map(PathBuf::from));
         let file = match &file_path {
-            Some(p) => config::file::load(p, &|k| env.raw(k))?,
+            Some(p) => config::file::load(p, &mut env)?,
             None => Settings::default(),
         };
         let cfg = config::resolve(self.code.clone(), file, &mut env, self.defaults.clone());

@@ -37,7 +37,12 @@ fn bad_schema_fails_the_build_readably() {
         .arg("build")
         .arg("--offline")
         .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", root.join("target/build-script-errors"))
+        // The test's own scratch space in the target directory cargo uses
+        // (which follows CARGO_TARGET_DIR), shared across runs for speed.
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("build-script-errors"),
+        )
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

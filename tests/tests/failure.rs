@@ -3,6 +3,7 @@
 //! answers leave the instrumented code running; spans that cannot be kept are
 //! dropped and counted, and export resumes when the collector is back; a
 //! batch refused while the collector is briefly away is retried and arrives.
+//! A failed export is reported once with its root cause and what to do.
 
 use semtel::{Protocol, TracesExporter, traced_task};
 use semtel_tests::collector::Rotel;
@@ -222,5 +223,107 @@ fn shutdown_does_not_wait_out_retries_to_an_absent_collector() {
         start.elapsed() < Duration::from_secs(5),
         "shutdown waited for retries: {:?}",
         start.elapsed()
+    );
+}
+
+/// Runs `traced_child` exporting spans over OTLP HTTP to `endpoint` (and
+/// nothing else); its warnings.
+fn child_warnings(endpoint: &str) -> Vec<String> {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_traced_child"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("OTEL_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .env("OTEL_SERVICE_NAME", "failure-messages")
+        .env("OTEL_METRICS_EXPORTER", "none")
+        .env("OTEL_LOGS_EXPORTER", "none")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+        .env("OTEL_EXPORTER_OTLP_TIMEOUT", "1500")
+        .output()
+        .expect("run traced_child");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("semtel: warning: "))
+        .map(String::from)
+        .collect()
+}
+
+/// A loopback HTTP server answering every request with `status`, until dropped.
+fn answering(status: &'static str) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        listener.set_nonblocking(true).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let Ok((mut c, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            c.set_nonblocking(false).unwrap();
+            c.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let mut buf = [0u8; 65536];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(
+                format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .as_bytes(),
+            );
+        }
+    });
+    (endpoint, server)
+}
+
+#[test]
+fn the_first_failure_without_a_collector_says_what_to_do() {
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let warnings = child_warnings(&endpoint);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    // Refused connections are retried within the timeout: "(after N attempts)".
+    assert!(
+        warnings[0].starts_with(&format!(
+            "semtel: warning: exporting spans to otlp failed: no collector at \
+             {endpoint}/v1/traces (connection refused); start one, or set \
+             OTEL_TRACES_EXPORTER=console to print traces here (OTEL_TRACES_EXPORTER=none to \
+             send none)"
+        )),
+        "{}",
+        warnings[0]
+    );
+    assert!(warnings[0].contains("(3 spans lost)"), "{}", warnings[0]);
+}
+
+#[test]
+fn an_http_error_names_the_status_and_the_likely_mistake() {
+    let (endpoint, _server) = answering("404 Not Found");
+    let warnings = child_warnings(&endpoint);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains(&format!(
+            "{endpoint}/v1/traces: HTTP 404 Not Found (is the path /v1/traces? An endpoint set \
+             for one signal is used as is) (3 spans lost)"
+        )),
+        "{}",
+        warnings[0]
+    );
+}
+
+#[test]
+fn a_collector_that_never_answers_is_reported_as_a_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let warnings = child_warnings(&endpoint);
+    drop(listener);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains(&format!(
+            "{endpoint}/v1/traces: no answer, timed out after 1.5 s (3 spans lost)"
+        )),
+        "{}",
+        warnings[0]
     );
 }

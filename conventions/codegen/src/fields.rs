@@ -40,8 +40,9 @@ pub(crate) fn attr_type(node: &Node, sink: &mut Sink) -> Option<AttrType> {
                 sink.error(
                     &node.loc,
                     format!(
-                        "unknown type `{text}`; expected string, int, double, boolean, any, \
-                         an array (`string[]`), `template[...]` or an enum with `members`"
+                        "unknown type `{}`; expected string, int, double, boolean, any, \
+                         an array (`string[]`), `template[...]` or an enum with `members`",
+                        crate::yaml::excerpt(text)
                     ),
                 );
                 None

@@ -22,7 +22,10 @@ mod resolve;
 mod rust;
 mod v1;
 mod v2;
-pub mod yaml;
+
+/// The located YAML reader the loader uses (also used by `semtel` for its
+/// config files).
+pub use semtel_yaml as yaml;
 
 pub use error::{Diagnostic, Error, Location};
 pub use model::Registry;
@@ -57,16 +60,72 @@ pub fn bundled_files() -> impl Iterator<Item = &'static str> {
 /// The bundled conventions (`semtel-conventions`' schema), resolved.
 pub fn bundled() -> Result<Registry, Error> {
     let mut sink = Sink::default();
+    let reg = from_texts(BUNDLED, None, false, &mut sink);
+    sink.finish(reg)
+}
+
+/// Parses and resolves schema files given as `(name, text)` pairs.
+fn from_texts(
+    files: &[(&str, &str)],
+    base: Option<&Registry>,
+    hint_bundled: bool,
+    sink: &mut Sink,
+) -> Registry {
     let mut groups = Vec::new();
-    for (name, text) in BUNDLED {
+    for (name, text) in files {
         let file: std::sync::Arc<Path> = std::sync::Arc::from(Path::new(name));
         match yaml::Node::parse(text, &file) {
-            Ok(root) => groups.extend(parse_file(&root, None, &mut sink)),
+            Ok(root) => groups.extend(parse_file(&root, base, sink)),
             Err(d) => sink.push(d),
         }
     }
-    let reg = resolve::resolve(groups, None, &mut sink);
-    sink.finish(reg)
+    resolve::resolve(groups, base, hint_bundled, sink)
+}
+
+/// Entry points for the fuzz targets in `fuzz/` and the tests that replay
+/// their corpora. Not a public API: it may change in any release.
+#[doc(hidden)]
+pub mod __fuzz {
+    use super::*;
+
+    fn generate(reg: &Registry) {
+        let code = to_rust(reg, "::semtel::conventions");
+        assert!(!code.is_empty());
+        to_markdown(reg, "fuzz");
+    }
+
+    /// Loads `data` as one schema file of a user crate (on top of the
+    /// bundled conventions); whatever loads is generated as Rust and
+    /// Markdown. Errors are expected; panics and hangs are the bugs.
+    pub fn schema_file(data: &[u8]) {
+        static BASE: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+        let base = BASE.get_or_init(|| bundled().expect("the bundled conventions load"));
+        let text = String::from_utf8_lossy(data);
+        let mut sink = Sink::default();
+        let reg = from_texts(&[("schema/fuzz.yaml", &text)], Some(base), false, &mut sink);
+        if sink.diagnostics.is_empty() {
+            generate(&reg);
+        }
+    }
+
+    /// Loads `data` as several schema files (separated by NUL bytes) of one
+    /// registry, without the bundled conventions, as `semtel schema` does.
+    pub fn schema_registry(data: &[u8]) {
+        let text = String::from_utf8_lossy(data);
+        let names: Vec<String> = (0..text.split('\0').count())
+            .map(|i| format!("registry/f{i}.yaml"))
+            .collect();
+        let files: Vec<(&str, &str)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(text.split('\0'))
+            .collect();
+        let mut sink = Sink::default();
+        let reg = from_texts(&files, None, true, &mut sink);
+        if sink.diagnostics.is_empty() {
+            generate(&reg);
+        }
+    }
 }
 
 /// Loads and resolves every `.yaml`/`.yml` file under `dirs` (recursively, in
@@ -99,7 +158,7 @@ pub fn load_partial(
             Err(d) => sink.push(d),
         }
     }
-    let reg = resolve::resolve(groups, base, &mut sink);
+    let reg = resolve::resolve(groups, base, base.is_none(), &mut sink);
     (reg, Error::new(sink.diagnostics).diagnostics().to_vec())
 }
 

@@ -11,44 +11,7 @@ pub fn is_valid_id(id: &str) -> bool {
         })
 }
 
-/// The edit distance between two strings (insert, delete, substitute, swap).
-pub fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                cur[j] = cur[j].min(prev2[j - 2] + 1);
-            }
-        }
-        prev2 = std::mem::replace(&mut prev, cur);
-    }
-    prev[b.len()]
-}
-
-/// The candidate closest to `target`, if it is close enough to be a likely typo.
-pub fn closest<'a>(target: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (target.chars().count() / 3).max(2);
-    candidates
-        .into_iter()
-        .map(|c| (distance(target, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
-}
-
-/// ` (did you mean `x`?)` or nothing.
-pub fn did_you_mean<'a>(target: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    match closest(target, candidates) {
-        Some(c) => format!("; did you mean `{c}`?"),
-        None => String::new(),
-    }
-}
+pub use semtel_yaml::suggest::{Suggester, closest, did_you_mean, distance};
 
 const KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
@@ -178,15 +141,6 @@ mod tests {
         assert!(!is_valid_id("gen-ai.name"));
         assert!(!is_valid_id("1abc"));
         assert!(!is_valid_id(""));
-    }
-
-    #[test]
-    fn suggestions() {
-        let c = ["gen_ai.agent.name", "gen_ai.agent.id", "error.type"];
-        assert_eq!(closest("gen_ai.agent.nme", c), Some("gen_ai.agent.name"));
-        assert_eq!(closest("gen_ai.agnet.name", c), Some("gen_ai.agent.name"));
-        assert_eq!(closest("totally.different", c), None);
-        assert_eq!(distance("ab", "ba"), 1);
     }
 
     #[test]

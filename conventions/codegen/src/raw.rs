@@ -64,7 +64,9 @@ pub(crate) enum Entry {
 #[derive(Clone, Debug)]
 pub(crate) struct RawAttr {
     pub id: Spanned,
-    pub ty: AttrType,
+    /// `None` when the `type:` is missing or invalid (already reported): the
+    /// attribute is kept, so that uses of it are not reported again.
+    pub ty: Option<AttrType>,
     pub brief: String,
     pub note: String,
     pub examples: Vec<String>,

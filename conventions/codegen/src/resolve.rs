@@ -7,17 +7,27 @@ use crate::model::{
 };
 use crate::names;
 use crate::raw::{Entry, GroupKind, RawGroup, Spanned};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// Resolves `groups` on top of `base` (whose items are kept, marked imported).
-pub(crate) fn resolve(groups: Vec<RawGroup>, base: Option<&Registry>, sink: &mut Sink) -> Registry {
+/// Resolves `groups` on top of `base` (whose items are kept, marked
+/// imported). `hint_bundled`: a reference to an attribute of the bundled
+/// conventions says how to load them.
+pub(crate) fn resolve(
+    groups: Vec<RawGroup>,
+    base: Option<&Registry>,
+    hint_bundled: bool,
+    sink: &mut Sink,
+) -> Registry {
     let mut reg = base.map(imported).unwrap_or_default();
-    define_attributes(&groups, &mut reg, sink);
+    let invalid = define_attributes(&groups, &mut reg, sink);
     let index = index_groups(&groups, sink);
     let mut resolver = Resolver {
         groups: &index,
         base,
         reg: &reg,
+        invalid: &invalid,
+        hint_bundled,
+        suggest: names::Suggester::new(),
         done: HashMap::new(),
     };
     let mut resolved = Vec::new();
@@ -31,6 +41,16 @@ pub(crate) fn resolve(groups: Vec<RawGroup>, base: Option<&Registry>, sink: &mut
     }
     check_namespaces(&reg, sink);
     reg
+}
+
+/// The attribute ids of the bundled conventions, sorted.
+fn bundled_ids() -> &'static [String] {
+    static IDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        crate::bundled()
+            .map(|r| r.attributes.into_keys().collect())
+            .unwrap_or_default()
+    })
 }
 
 /// The kind a span without `span_kind` takes from the span it extends or refines.
@@ -71,7 +91,10 @@ fn imported(base: &Registry) -> Registry {
     reg
 }
 
-fn define_attributes(groups: &[RawGroup], reg: &mut Registry, sink: &mut Sink) {
+/// Adds every valid definition to `reg`; returns the ids of those whose type
+/// was invalid (reported already), so that their uses are not reported again.
+fn define_attributes(groups: &[RawGroup], reg: &mut Registry, sink: &mut Sink) -> HashSet<String> {
+    let mut invalid = HashSet::new();
     for g in groups {
         for e in &g.entries {
             let Entry::Define(a) = e else { continue };
@@ -81,7 +104,7 @@ fn define_attributes(groups: &[RawGroup], reg: &mut Registry, sink: &mut Sink) {
                     format!(
                         "invalid attribute name `{}`: use dot-separated lowercase segments \
                          of letters, digits and `_`, each starting with a letter",
-                        a.id.text
+                        crate::yaml::excerpt(&a.id.text)
                     ),
                 );
                 continue;
@@ -96,9 +119,13 @@ fn define_attributes(groups: &[RawGroup], reg: &mut Registry, sink: &mut Sink) {
                 );
                 continue;
             }
+            let Some(ty) = a.ty.clone() else {
+                invalid.insert(a.id.text.clone());
+                continue;
+            };
             let attr = Attribute {
                 id: a.id.text.clone(),
-                ty: a.ty.clone(),
+                ty,
                 brief: a.brief.clone(),
                 note: a.note.clone(),
                 examples: a.examples.clone(),
@@ -116,6 +143,7 @@ fn define_attributes(groups: &[RawGroup], reg: &mut Registry, sink: &mut Sink) {
             reg.attributes.insert(attr.id.clone(), attr);
         }
     }
+    invalid
 }
 
 fn index_groups<'a>(groups: &'a [RawGroup], sink: &mut Sink) -> HashMap<&'a str, &'a RawGroup> {
@@ -138,6 +166,11 @@ struct Resolver<'a> {
     groups: &'a HashMap<&'a str, &'a RawGroup>,
     base: Option<&'a Registry>,
     reg: &'a Registry,
+    /// Attributes defined with an invalid type: kept out of the registry,
+    /// their uses not reported again.
+    invalid: &'a HashSet<String>,
+    hint_bundled: bool,
+    suggest: names::Suggester,
     done: HashMap<String, Vec<AttrUse>>,
 }
 
@@ -157,6 +190,8 @@ impl Resolver<'_> {
         }
         for e in &group.entries {
             let new = match e {
+                Entry::Define(a) if self.invalid.contains(&a.id.text) => continue,
+                Entry::Ref(r) if self.invalid.contains(&r.id.text) => continue,
                 Entry::Define(a) => vec![AttrUse {
                     id: a.id.text.clone(),
                     requirement: a
@@ -168,17 +203,8 @@ impl Resolver<'_> {
                 }],
                 Entry::Ref(r) => {
                     if !self.reg.attributes.contains_key(&r.id.text) {
-                        sink.error(
-                            &r.id.loc,
-                            format!(
-                                "dangling `ref`: no attribute `{}` is defined{}",
-                                r.id.text,
-                                names::did_you_mean(
-                                    &r.id.text,
-                                    self.reg.attributes.keys().map(String::as_str)
-                                )
-                            ),
-                        );
+                        let message = self.dangling(&r.id.text);
+                        sink.error(&r.id.loc, message);
                         continue;
                     }
                     let def = &self.reg.attributes[&r.id.text];
@@ -233,10 +259,44 @@ impl Resolver<'_> {
             format!(
                 "`{what}` names unknown group `{}`{}",
                 target.text,
-                names::did_you_mean(&target.text, self.groups.keys().copied())
+                self.suggest
+                    .did_you_mean(&target.text, self.groups.keys().copied())
             ),
         );
         Vec::new()
+    }
+
+    /// What is wrong with a reference to the undefined attribute `id`, with
+    /// the likely intended one; for an attribute of the bundled conventions
+    /// loaded without them, how to load them.
+    fn dangling(&mut self, id: &str) -> String {
+        let defined = self.reg.attributes.keys().map(String::as_str);
+        let bundled = self.hint_bundled.then(bundled_ids).unwrap_or(&[]);
+        if bundled.binary_search_by(|b| b.as_str().cmp(id)).is_ok() {
+            return format!(
+                "dangling `ref`: `{id}` belongs to the bundled conventions, which are not \
+                 loaded here; load them with the schema (`semtel schema check --bundled`; \
+                 `Generator::new()` always does)"
+            );
+        }
+        let hint = self
+            .suggest
+            .did_you_mean(id, defined.chain(bundled.iter().map(String::as_str)));
+        let namespace = id.split('.').next().unwrap_or_default();
+        let bundled_namespace = bundled
+            .iter()
+            .any(|b| b.split('.').next() == Some(namespace));
+        let more = if bundled_namespace {
+            format!(
+                " (`{namespace}.*` attributes come with the bundled conventions: add `--bundled`)"
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "dangling `ref`: no attribute `{}` is defined{hint}{more}",
+            crate::yaml::excerpt(id)
+        )
     }
 
     fn base_group(&self, id: &str) -> Option<Vec<AttrUse>> {

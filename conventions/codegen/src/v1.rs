@@ -159,12 +159,14 @@ fn requirement(node: &Node, sink: &mut Sink) -> Option<Requirement> {
 }
 
 /// An attribute definition; `id` was read by the caller (`id:` or `key:`).
+/// A missing or invalid `type:` is reported here, and the attribute kept
+/// without a type.
 pub(crate) fn attribute(node: &Node, id: Spanned, sink: &mut Sink) -> Option<RawAttr> {
     let ty = match node.get("type") {
-        Some(t) => fields::attr_type(t, sink)?,
+        Some(t) => fields::attr_type(t, sink),
         None => {
             sink.error(&id.loc, format!("attribute `{}` has no `type`", id.text));
-            return None;
+            None
         }
     };
     Some(RawAttr {

@@ -39,12 +39,59 @@ fn assert_one(files: &[(&str, &str)], expected: &str) {
 }
 
 #[test]
-fn yaml_syntax() {
-    let errors = load(&[("a.yaml", "groups:\n  - id: x\n    brief: [unclosed\n")]);
-    assert_eq!(errors.len(), 1);
-    assert!(
-        errors[0].starts_with("a.yaml:4:1: YAML syntax:"),
-        "{errors:?}"
+fn yaml_syntax_names_what_was_left_open_and_where() {
+    assert_one(
+        &[("a.yaml", "groups:\n  - id: x\n    brief: [unclosed\n")],
+        "a.yaml:3:12: YAML syntax: this `[` is never closed; add `]` where the list ends",
+    );
+    assert_one(
+        &[(
+            "a.yaml",
+            "groups:\n  - id: x\n    type: attribute_group\n    brief: [a, b\n    note: c\n",
+        )],
+        "a.yaml:4:12: YAML syntax: this `[` is still open at line 5, column 9, where reading \
+         fails: close the list with `]` before that point (its items are separated by `,`)",
+    );
+    assert_one(
+        &[(
+            "a.yaml",
+            "groups:\n  - id: x\n    type: attribute_group\n   brief: b\n",
+        )],
+        "a.yaml:4:4: YAML syntax: this line (column 4) does not line up with the lines above it: \
+         keys at column 1 (line 1), list items at column 3 (line 2), keys at column 5 (line 2); \
+         indent it like one of them, or under a key that ends with `:`",
+    );
+}
+
+#[test]
+fn an_attribute_with_an_invalid_type_is_reported_once() {
+    assert_one(
+        &[(
+            "a.yaml",
+            "groups:\n  - id: registry.x\n    type: attribute_group\n    attributes:\n      - id: x.count\n        type: integer\n  - id: x.use\n    type: attribute_group\n    attributes:\n      - ref: x.count\n",
+        )],
+        "a.yaml:6:15: unknown type `integer`; expected string, int, double, boolean, any, an array (`string[]`), `template[...]` or an enum with `members`",
+    );
+}
+
+#[test]
+fn a_bundled_attribute_without_the_bundled_conventions_says_how_to_load_them() {
+    let errors = load(&[(
+        "a.yaml",
+        "groups:\n  - id: x.span\n    type: span\n    attributes:\n      - ref: gen_ai.agent.name\n      - ref: gen_ai.agent.nam\n",
+    )]);
+    assert_eq!(
+        errors,
+        vec![
+            "a.yaml:5:14: dangling `ref`: `gen_ai.agent.name` belongs to the bundled \
+             conventions, which are not loaded here; load them with the schema (`semtel schema \
+             check --bundled`; `Generator::new()` always does)"
+                .to_string(),
+            "a.yaml:6:14: dangling `ref`: no attribute `gen_ai.agent.nam` is defined; did you \
+             mean `gen_ai.agent.name`? (`gen_ai.*` attributes come with the bundled \
+             conventions: add `--bundled`)"
+                .to_string(),
+        ]
     );
 }
 

@@ -1,7 +1,10 @@
 //! The standard `OTEL_*` environment variables. An invalid value gets one
-//! warning naming the variable and the value, and the default applies.
+//! warning naming the variable, the value (cut if long) and the setting that
+//! applies instead.
 
-use super::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
+use super::{
+    BatchSettings, LogsExporter, MAX_QUEUE_SIZE, MetricsExporter, Protocol, TracesExporter, quoted,
+};
 use crate::propagation::Propagators;
 use crate::trace::{Root, Sampler};
 use std::time::Duration;
@@ -18,9 +21,11 @@ pub struct EnvSource<'a> {
 }
 
 impl<'a> EnvSource<'a> {
-    /// The process environment.
+    /// The process environment. A value that is not valid UTF-8 is read
+    /// with its invalid bytes replaced, so that it is reported as invalid
+    /// rather than taken as unset.
     pub fn process() -> EnvSource<'static> {
-        EnvSource::new(|k| std::env::var(k).ok())
+        EnvSource::new(|k| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned()))
     }
 
     /// Any lookup function.
@@ -43,8 +48,15 @@ impl<'a> EnvSource<'a> {
     }
 
     fn invalid(&mut self, var: &str, value: &str, expected: &str) {
+        let utf8 = if value.contains(char::REPLACEMENT_CHARACTER) {
+            ", and it is not valid UTF-8"
+        } else {
+            ""
+        };
         self.warnings.push(format!(
-            "{var}={value:?} is not valid (expected {expected}); using the default"
+            "{var}={} is not valid (expected {expected}{utf8}); {}",
+            quoted(value),
+            fallback(var)
         ));
     }
 
@@ -81,9 +93,45 @@ impl<'a> EnvSource<'a> {
         })
     }
 
+    /// A duration in milliseconds, more than zero.
+    pub fn interval(&mut self, var: &str) -> Option<Duration> {
+        self.parse(var, "a whole number of milliseconds, more than 0", |v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis)
+        })
+    }
+
     /// A non-negative count.
     pub fn count(&mut self, var: &str) -> Option<usize> {
         self.parse(var, "a whole number", |v| v.parse::<usize>().ok())
+    }
+
+    /// A count of spans from 1 to [`MAX_QUEUE_SIZE`].
+    pub fn spans(&mut self, var: &str) -> Option<usize> {
+        let expected = format!("a whole number from 1 to {MAX_QUEUE_SIZE}");
+        self.parse(var, &expected, |v| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_QUEUE_SIZE).contains(n))
+        })
+    }
+
+    /// An OTLP endpoint URL (`http://` or `https://`).
+    pub fn endpoint(&mut self, var: &str) -> Option<String> {
+        let value = self.raw(var)?;
+        match super::endpoint::check(&value) {
+            Ok(()) => Some(value.trim().to_string()),
+            Err(why) => {
+                self.warnings.push(format!(
+                    "{var}={} is not valid ({why}); {}",
+                    quoted(&value),
+                    fallback(var)
+                ));
+                None
+            }
+        }
     }
 
     /// `grpc` or `http/protobuf`.
@@ -201,22 +249,72 @@ impl<'a> EnvSource<'a> {
     /// `key=value` pairs separated by commas, values percent-decoded
     /// (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_HEADERS`).
     pub fn pairs(&mut self, var: &str) -> Option<Vec<(String, String)>> {
-        self.parse(var, "comma-separated key=value pairs", |v| {
-            v.split(',')
-                .filter(|p| !p.trim().is_empty())
-                .map(|p| {
-                    let (k, val) = p.split_once('=')?;
-                    let k = k.trim();
-                    (!k.is_empty()).then(|| {
-                        (
-                            k.to_string(),
-                            crate::propagation::percent_decode(val.trim()),
-                        )
-                    })
-                })
-                .collect()
-        })
+        self.parse(var, "comma-separated key=value pairs", parse_pairs)
     }
+}
+
+/// Parses `key=value` pairs separated by commas, values percent-decoded;
+/// `None` when one of them has no `=` or no key.
+pub(crate) fn parse_pairs(v: &str) -> Option<Vec<(String, String)>> {
+    v.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (k, val) = p.split_once('=')?;
+            let k = k.trim();
+            (!k.is_empty()).then(|| {
+                (
+                    k.to_string(),
+                    crate::propagation::percent_decode(val.trim()),
+                )
+            })
+        })
+        .collect()
+}
+
+/// What applies when `var` is invalid: "using the default 2048", or the
+/// general variable a per-signal one falls back to.
+fn fallback(var: &str) -> String {
+    for signal in ["TRACES", "METRICS", "LOGS"] {
+        if let Some(setting) = var.strip_prefix(&format!("OTEL_EXPORTER_OTLP_{signal}_")) {
+            return format!("using OTEL_EXPORTER_OTLP_{setting} or its default");
+        }
+    }
+    let batch = BatchSettings::default();
+    let default = match var {
+        "OTEL_SDK_DISABLED" | "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT" => {
+            "false".to_string()
+        }
+        "OTEL_TRACES_EXPORTER" | "OTEL_METRICS_EXPORTER" | "OTEL_LOGS_EXPORTER" => "otlp".into(),
+        "OTEL_EXPORTER_OTLP_ENDPOINT" => format!(
+            "{} ({} for grpc)",
+            super::default_endpoint(Protocol::HttpProtobuf),
+            super::default_endpoint(Protocol::Grpc)
+        ),
+        "OTEL_EXPORTER_OTLP_PROTOCOL" => "http/protobuf".into(),
+        "OTEL_EXPORTER_OTLP_TIMEOUT" => "10000 ms".into(),
+        "OTEL_EXPORTER_OTLP_COMPRESSION" => "none".into(),
+        "OTEL_TRACES_SAMPLER" => "parentbased_always_on".into(),
+        "OTEL_TRACES_SAMPLER_ARG" => "1.0".into(),
+        "OTEL_BSP_SCHEDULE_DELAY" => format!("{} ms", batch.schedule_delay.as_millis()),
+        "OTEL_BSP_MAX_QUEUE_SIZE" => batch.max_queue_size.to_string(),
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE" => batch.max_export_batch_size.to_string(),
+        "OTEL_BSP_EXPORT_TIMEOUT" => format!("{} ms", batch.export_timeout.as_millis()),
+        "OTEL_METRIC_EXPORT_INTERVAL" => {
+            format!("{} ms", super::DEFAULT_METRIC_EXPORT_INTERVAL.as_millis())
+        }
+        "OTEL_EXPORTER_PROMETHEUS_PORT" => "9464".into(),
+        "OTEL_PROPAGATORS" => "tracecontext,baggage".into(),
+        "OTEL_ATTRIBUTE_COUNT_LIMIT" => "128".into(),
+        "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT" => {
+            return "using OTEL_ATTRIBUTE_COUNT_LIMIT or its default 128".into();
+        }
+        "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT" => {
+            return "using OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT or no limit".into();
+        }
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT" => return "values are not truncated".into(),
+        _ => return "it is ignored".into(),
+    };
+    format!("using the default {default}")
 }
 
 #[cfg(test)]
@@ -263,6 +361,59 @@ pub(crate) mod tests {
                 ("c".into(), "=".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_percent_sign_before_a_wide_character_is_kept() {
+        let m = env(&[("OTEL_RESOURCE_ATTRIBUTES", "k=%aé,x=%e2%82%ac,y=%zz%")]);
+        let mut e = EnvSource::new(|k| m.get(k).cloned());
+        assert_eq!(
+            e.pairs("OTEL_RESOURCE_ATTRIBUTES").unwrap(),
+            vec![
+                ("k".into(), "%aé".into()),
+                ("x".into(), "€".into()),
+                ("y".into(), "%zz%".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn warnings_name_the_default_that_applies() {
+        let m = env(&[
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "4611686018427387904"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "0"),
+            ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "soon"),
+            ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-1"),
+        ]);
+        let mut e = EnvSource::new(|k| m.get(k).cloned());
+        assert_eq!(e.spans("OTEL_BSP_MAX_QUEUE_SIZE"), None);
+        assert_eq!(e.interval("OTEL_METRIC_EXPORT_INTERVAL"), None);
+        assert_eq!(e.millis("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT"), None);
+        assert_eq!(e.count("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"), None);
+        let tails: Vec<&str> = e
+            .warnings
+            .iter()
+            .map(|w| w.rsplit("; ").next().unwrap())
+            .collect();
+        assert_eq!(
+            tails,
+            [
+                "using the default 2048",
+                "using the default 60000 ms",
+                "using OTEL_EXPORTER_OTLP_TIMEOUT or its default",
+                "values are not truncated"
+            ]
+        );
+    }
+
+    #[test]
+    fn long_values_are_quoted_cut_short() {
+        let long = "x".repeat(10_000);
+        let m = env(&[("OTEL_SDK_DISABLED", long.as_str())]);
+        let mut e = EnvSource::new(|k| m.get(k).cloned());
+        assert_eq!(e.bool("OTEL_SDK_DISABLED"), None);
+        assert!(e.warnings[0].len() < 200, "{}", e.warnings[0]);
+        assert!(e.warnings[0].contains("... (10000 bytes) is not valid"));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! `OTEL_CONFIG_FILE`, then the standard `OTEL_*` environment variables, then
 //! the defaults a program sets in code, then the OpenTelemetry defaults.
 
+pub(crate) mod endpoint;
 mod env;
 pub(crate) mod file;
+mod file_reader;
 mod resolve;
 
 pub use env::{EnvSource, Lookup};
@@ -15,6 +17,27 @@ use crate::propagation::Propagators;
 use crate::trace::Sampler;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// A user's value as a message shows it: cut to 60 characters, with its
+/// full length said.
+pub(crate) use semtel_yaml::excerpt as shown;
+
+/// A user's value in quotes as a message shows it: at most 60 characters,
+/// with its full length said when cut.
+pub(crate) fn quoted(value: &str) -> String {
+    match value.char_indices().nth(60) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => format!("{:?}... ({} bytes)", &value[..cut], value.len()),
+    }
+}
+
+/// The most spans a thread may buffer (`OTEL_BSP_MAX_QUEUE_SIZE`), and the
+/// largest export batch: about a million spans, far beyond any need, and
+/// small enough that no buffer size computed from it can overflow.
+pub const MAX_QUEUE_SIZE: usize = 1 << 20;
+
+/// How often metrics are pushed when nothing says otherwise.
+pub(crate) const DEFAULT_METRIC_EXPORT_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Where spans go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -94,9 +117,10 @@ pub struct OtlpSettings {
 pub struct BatchSettings {
     /// How often buffered spans are exported.
     pub schedule_delay: Duration,
-    /// Spans buffered per thread before new ones are dropped (and counted).
+    /// Spans buffered per thread before new ones are dropped (and counted),
+    /// at most [`MAX_QUEUE_SIZE`].
     pub max_queue_size: usize,
-    /// Spans per export call.
+    /// Spans per export call, at most [`MAX_QUEUE_SIZE`].
     pub max_export_batch_size: usize,
     /// How long shutdown waits for the last export.
     pub export_timeout: Duration,

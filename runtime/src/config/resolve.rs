@@ -3,8 +3,9 @@
 
 use super::env::EnvSource;
 use super::{
-    BatchSettings, Config, FileSettings, LogsExporter, MetricsExporter, OtlpSettings, Protocol,
-    TracesExporter, default_endpoint, default_service_name, signal_endpoint,
+    BatchSettings, Config, DEFAULT_METRIC_EXPORT_INTERVAL, FileSettings, LogsExporter,
+    MAX_QUEUE_SIZE, MetricsExporter, OtlpSettings, Protocol, TracesExporter, default_endpoint,
+    default_service_name, signal_endpoint,
 };
 use crate::propagation::Propagators;
 use crate::trace::Sampler;
@@ -140,7 +141,7 @@ fn env_otlp(env: &mut EnvSource<'_>, signal: Option<&str>) -> OtlpOverrides {
         Some(s) => format!("OTEL_EXPORTER_OTLP_{s}_{name}"),
         None => format!("OTEL_EXPORTER_OTLP_{name}"),
     };
-    let endpoint = env.raw(&var("ENDPOINT"));
+    let endpoint = env.endpoint(&var("ENDPOINT"));
     let (endpoint, signal_endpoint) = if signal.is_some() {
         (None, endpoint)
     } else {
@@ -182,10 +183,10 @@ fn env_settings(env: &mut EnvSource<'_>) -> Settings {
         }),
         sampler: env.sampler(),
         schedule_delay: env.millis("OTEL_BSP_SCHEDULE_DELAY"),
-        max_queue_size: env.count("OTEL_BSP_MAX_QUEUE_SIZE"),
-        max_export_batch_size: env.count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+        max_queue_size: env.spans("OTEL_BSP_MAX_QUEUE_SIZE"),
+        max_export_batch_size: env.spans("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
         export_timeout: env.millis("OTEL_BSP_EXPORT_TIMEOUT"),
-        metric_export_interval: env.millis("OTEL_METRIC_EXPORT_INTERVAL"),
+        metric_export_interval: env.interval("OTEL_METRIC_EXPORT_INTERVAL"),
         prometheus_host: env.raw("OTEL_EXPORTER_PROMETHEUS_HOST"),
         prometheus_port: u16_port(env, "OTEL_EXPORTER_PROMETHEUS_PORT"),
         propagators: env.propagators("OTEL_PROPAGATORS"),
@@ -197,6 +198,51 @@ fn env_settings(env: &mut EnvSource<'_>) -> Settings {
             .or_else(|| env.count("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")),
         metric_cardinality_limit: None,
         capture_content: env.bool("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"),
+    }
+}
+
+/// Keeps settings made in code within what works: an endpoint that is not a
+/// URL, a queue so large that buffer sizes overflow, a zero interval are
+/// replaced by the default with a warning. (The config file and the
+/// variables are checked where they are read.)
+fn check_program(s: &mut Settings, warnings: &mut Vec<String>) {
+    let mut otlp = |o: &mut OtlpOverrides, what: &str| {
+        for url in [&mut o.endpoint, &mut o.signal_endpoint] {
+            if let Some(u) = url.as_ref() {
+                if let Err(why) = super::endpoint::check(u) {
+                    warnings.push(format!(
+                        "the {what}OTLP endpoint {} set in code is not valid ({why}); \
+                         it is ignored",
+                        super::quoted(u)
+                    ));
+                    *url = None;
+                }
+            }
+        }
+    };
+    otlp(&mut s.otlp, "");
+    otlp(&mut s.traces_otlp, "traces ");
+    otlp(&mut s.metrics_otlp, "metrics ");
+    otlp(&mut s.logs_otlp, "logs ");
+    for (name, value) in [
+        ("max_queue_size", &mut s.max_queue_size),
+        ("max_export_batch_size", &mut s.max_export_batch_size),
+    ] {
+        if let Some(n) = value.filter(|n| !(1..=MAX_QUEUE_SIZE).contains(n)) {
+            let bounded = n.clamp(1, MAX_QUEUE_SIZE);
+            warnings.push(format!(
+                "{name} {n} set in code is outside 1 to {MAX_QUEUE_SIZE}; using {bounded}"
+            ));
+            *value = Some(bounded);
+        }
+    }
+    if s.metric_export_interval.is_some_and(|d| d.is_zero()) {
+        warnings.push(format!(
+            "a metric export interval of 0 set in code would export without pause; using \
+             the default {} ms",
+            DEFAULT_METRIC_EXPORT_INTERVAL.as_millis()
+        ));
+        s.metric_export_interval = None;
     }
 }
 
@@ -226,6 +272,9 @@ pub(crate) fn resolve(
     env: &mut EnvSource<'_>,
     defaults: Settings,
 ) -> Config {
+    let (mut code, mut defaults) = (code, defaults);
+    check_program(&mut code, &mut env.warnings);
+    check_program(&mut defaults, &mut env.warnings);
     let s = code.or(file).or(env_settings(env)).or(defaults);
     let batch = BatchSettings::default();
     Config {
@@ -256,7 +305,9 @@ pub(crate) fn resolve(
             .metrics_exporters
             .unwrap_or_else(|| vec![MetricsExporter::Otlp]),
         metrics_otlp: otlp(&s.otlp, &s.metrics_otlp, "v1/metrics"),
-        metric_export_interval: s.metric_export_interval.unwrap_or(Duration::from_secs(60)),
+        metric_export_interval: s
+            .metric_export_interval
+            .unwrap_or(DEFAULT_METRIC_EXPORT_INTERVAL),
         prometheus_host: s.prometheus_host.unwrap_or_else(|| "localhost".into()),
         prometheus_port: s.prometheus_port.unwrap_or(9464),
         metric_cardinality_limit: s

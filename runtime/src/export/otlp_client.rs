@@ -18,6 +18,24 @@ pub(crate) enum Signal {
 }
 
 impl Signal {
+    /// The HTTP path of the signal's export requests.
+    fn http_path(self) -> &'static str {
+        match self {
+            Signal::Traces => "/v1/traces",
+            Signal::Metrics => "/v1/metrics",
+            Signal::Logs => "/v1/logs",
+        }
+    }
+
+    /// The variable that chooses the signal's exporter, and the word for what it exports.
+    fn exporter_var(self) -> (&'static str, &'static str) {
+        match self {
+            Signal::Traces => ("OTEL_TRACES_EXPORTER", "traces"),
+            Signal::Metrics => ("OTEL_METRICS_EXPORTER", "metrics"),
+            Signal::Logs => ("OTEL_LOGS_EXPORTER", "logs"),
+        }
+    }
+
     fn grpc_path(self) -> &'static str {
         match self {
             Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
@@ -77,6 +95,8 @@ pub(crate) struct OtlpClient {
     /// Set when the exporter shuts down: requests still under way make no
     /// further attempts, so shutdown is not held by retries.
     closing: Arc<AtomicBool>,
+    /// Set once a failure has said what to do when no collector listens.
+    advised: Arc<AtomicBool>,
 }
 
 /// The headers as gRPC metadata; one warning for each that cannot be sent.
@@ -135,6 +155,7 @@ impl OtlpClient {
             grpc,
             http,
             closing: Arc::default(),
+            advised: Arc::default(),
         })
     }
 
@@ -153,7 +174,13 @@ impl OtlpClient {
             let failure = match tokio::time::timeout(left, self.attempt(body.clone())).await {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(f)) => f,
-                Err(_) => return Err(format!("timed out after {timeout:?}")),
+                Err(_) => {
+                    return Err(format!(
+                        "{}: no answer, timed out after {}",
+                        self.settings.endpoint,
+                        seconds(timeout)
+                    ));
+                }
             };
             let wait = failure.retry_after.unwrap_or_else(|| jitter(backoff));
             if !failure.retryable
@@ -165,7 +192,7 @@ impl OtlpClient {
                 } else {
                     String::new()
                 };
-                return Err(format!("{}{tries}", failure.message));
+                return Err(format!("{}{tries}", self.explain(&failure)));
             }
             // Waits in short steps, so a shutdown cuts the wait short.
             let until = tokio::time::Instant::now() + wait;
@@ -177,6 +204,21 @@ impl OtlpClient {
             }
             backoff = (backoff * 2).min(RETRY_MAX);
         }
+    }
+
+    /// The message for a failed request: the endpoint and the root cause;
+    /// the first time nothing listens there, also what to do about it.
+    fn explain(&self, failure: &Failure) -> String {
+        let endpoint = &self.settings.endpoint;
+        if failure.refused && !self.advised.swap(true, Ordering::Relaxed) {
+            let (var, what) = self.signal.exporter_var();
+            return format!(
+                "no collector at {endpoint} ({}); start one, or set {var}=console to print \
+                 {what} here ({var}=none to send none)",
+                failure.message
+            );
+        }
+        format!("{endpoint}: {}", failure.message)
     }
 
     /// A handle that stops this client's (and its clones') retries from any thread.
@@ -200,11 +242,7 @@ impl OtlpClient {
         if let Some(grpc) = &mut self.grpc {
             let mut request = tonic::Request::new(body);
             *request.metadata_mut() = self.metadata.clone();
-            grpc.ready().await.map_err(|e| Failure {
-                message: format!("unavailable: {e}"),
-                retryable: true,
-                retry_after: None,
-            })?;
+            grpc.ready().await.map_err(|e| Failure::transport(&e))?;
             let path = http::uri::PathAndQuery::from_static(self.signal.grpc_path());
             return grpc
                 .unary::<Bytes, Bytes, RawCodec>(request, path, RawCodec)
@@ -212,8 +250,14 @@ impl OtlpClient {
                 .map(|_| ())
                 .map_err(|s| {
                     use tonic::Code::*;
+                    if let Some(cause) = std::error::Error::source(&s) {
+                        if s.code() == Unavailable || s.code() == Unknown {
+                            return Failure::transport(cause);
+                        }
+                    }
                     Failure {
-                        message: format!("{:?}: {}", s.code(), s.message()),
+                        refused: false,
+                        message: format!("gRPC {:?}: {}", s.code(), s.message()),
                         // Codes the OTLP specification calls retryable, and a
                         // connection lost before any answer (no status sent).
                         retryable: matches!(
@@ -243,17 +287,24 @@ impl OtlpClient {
         for (k, v) in &self.settings.headers {
             request = request.header(k.as_str(), v.as_str());
         }
-        let resp = request.body(body).send().await.map_err(|e| Failure {
-            retryable: e.is_connect() || e.is_timeout() || e.is_request(),
-            message: e.to_string(),
-            retry_after: None,
+        let resp = request.body(body).send().await.map_err(|e| {
+            let mut f = Failure::transport(&e);
+            f.retryable |= e.is_connect() || e.is_timeout() || e.is_request();
+            if e.is_timeout() && !f.refused {
+                f.message = format!(
+                    "no answer, timed out after {}",
+                    seconds(self.settings.timeout)
+                );
+            }
+            f
         })?;
         let status = resp.status();
         if status.is_success() {
             return Ok(());
         }
         Err(Failure {
-            message: format!("HTTP {status}"),
+            refused: false,
+            message: http_status(status, self.signal),
             retryable: matches!(status.as_u16(), 429 | 502 | 503 | 504),
             retry_after: resp
                 .headers()
@@ -282,8 +333,96 @@ fn jitter(d: std::time::Duration) -> std::time::Duration {
 struct Failure {
     message: String,
     retryable: bool,
+    /// Nothing listens at the endpoint (the connection was refused).
+    refused: bool,
     /// How long the collector asked to wait (HTTP `Retry-After`).
     retry_after: Option<std::time::Duration>,
+}
+
+impl Failure {
+    /// A failure to reach the collector (connection, TLS, timeout): its
+    /// root cause, retryable.
+    fn transport(e: &(dyn std::error::Error + 'static)) -> Failure {
+        let (message, refused) = root_cause(e);
+        Failure {
+            message,
+            retryable: true,
+            refused,
+            retry_after: None,
+        }
+    }
+}
+
+/// The innermost cause of `e` in plain words (walking `source()` and the
+/// errors `io::Error`s carry), and whether it is a refused connection.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> (String, bool) {
+    use std::io::ErrorKind;
+    let mut last = e;
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                ErrorKind::ConnectionRefused => return ("connection refused".into(), true),
+                ErrorKind::TimedOut => return ("the connection timed out".into(), false),
+                ErrorKind::ConnectionReset => {
+                    return ("the collector reset the connection".into(), false);
+                }
+                _ => {}
+            }
+            if let Some(inner) = io.get_ref() {
+                last = inner;
+                next = Some(inner);
+                continue;
+            }
+        }
+        #[cfg(feature = "tls")]
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return (tls_cause(tls), false);
+        }
+        last = err;
+        next = err.source();
+    }
+    (last.to_string(), false)
+}
+
+/// A TLS failure in plain words, with the fix for the common one.
+#[cfg(feature = "tls")]
+fn tls_cause(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+            "TLS: unknown issuer (the collector's certificate is not signed by a CA this \
+             process trusts; name the CA's PEM file in OTEL_EXPORTER_OTLP_CERTIFICATE)"
+                .into()
+        }
+        rustls::Error::InvalidCertificate(c) => format!("TLS: invalid certificate ({c:?})"),
+        other => format!("TLS: {other}"),
+    }
+}
+
+/// An HTTP error status, with what it usually means for an OTLP export.
+fn http_status(status: http::StatusCode, signal: Signal) -> String {
+    let hint = match status.as_u16() {
+        404 | 405 => format!(
+            " (is the path {}? An endpoint set for one signal is used as is)",
+            signal.http_path()
+        ),
+        401 | 403 => " (check the credentials in OTEL_EXPORTER_OTLP_HEADERS)".into(),
+        413 => " (the request is too large; lower OTEL_BSP_MAX_EXPORT_BATCH_SIZE)".into(),
+        415 => " (the endpoint does not take OTLP/protobuf; is it an OTLP receiver?)".into(),
+        _ => String::new(),
+    };
+    format!("HTTP {status}{hint}")
+}
+
+/// `10 s`, `1.5 s` or `500 ms`.
+fn seconds(d: std::time::Duration) -> String {
+    if d.as_millis() % 1000 == 0 {
+        format!("{} s", d.as_secs())
+    } else if d < std::time::Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
 }
 
 /// A client with a current-thread runtime of its own, for an export thread
@@ -326,5 +465,82 @@ impl Closer {
     /// Requests under way and later ones make no further attempts.
     pub fn close(&self) {
         self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt;
+
+    /// An error wrapping another, as HTTP clients report a failed request.
+    #[derive(Debug)]
+    struct Wrapped(&'static str, Box<dyn std::error::Error + Send + Sync>);
+
+    impl fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.1)
+        }
+    }
+
+    fn chain(inner: std::io::Error) -> Wrapped {
+        Wrapped(
+            "error sending request for url (http://c:4318/v1/traces)",
+            Box::new(Wrapped("client error (Connect)", Box::new(inner))),
+        )
+    }
+
+    #[test]
+    fn the_root_cause_is_found_under_the_wrappers() {
+        use std::io::{Error, ErrorKind};
+        let refused = chain(Error::from(ErrorKind::ConnectionRefused));
+        assert_eq!(
+            root_cause(&refused),
+            ("connection refused".to_string(), true)
+        );
+        let dns = chain(Error::other("failed to lookup address information"));
+        assert_eq!(root_cause(&dns).0, "failed to lookup address information");
+        #[cfg(feature = "tls")]
+        {
+            let tls = chain(Error::new(
+                ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+            ));
+            let (cause, refused) = root_cause(&tls);
+            assert!(!refused);
+            assert!(
+                cause.starts_with("TLS: unknown issuer (the collector's certificate"),
+                "{cause}"
+            );
+            assert!(
+                cause.ends_with("OTEL_EXPORTER_OTLP_CERTIFICATE)"),
+                "{cause}"
+            );
+        }
+    }
+
+    #[test]
+    fn http_statuses_say_what_they_usually_mean() {
+        assert_eq!(
+            http_status(http::StatusCode::NOT_FOUND, Signal::Metrics),
+            "HTTP 404 Not Found (is the path /v1/metrics? An endpoint set for one signal is used as is)"
+        );
+        assert_eq!(
+            http_status(http::StatusCode::UNAUTHORIZED, Signal::Traces),
+            "HTTP 401 Unauthorized (check the credentials in OTEL_EXPORTER_OTLP_HEADERS)"
+        );
+        assert_eq!(
+            http_status(http::StatusCode::INTERNAL_SERVER_ERROR, Signal::Logs),
+            "HTTP 500 Internal Server Error"
+        );
+        assert_eq!(seconds(std::time::Duration::from_secs(10)), "10 s");
+        assert_eq!(seconds(std::time::Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(seconds(std::time::Duration::from_millis(300)), "300 ms");
     }
 }

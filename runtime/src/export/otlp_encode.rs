@@ -355,4 +355,107 @@ mod tests {
                 .is_some()
         );
     }
+
+    mod property {
+        use super::*;
+        use crate::__fuzz::check_traces_round_trip;
+        use crate::trace::{SpanEvent, SpanLink};
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        fn value() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::I64),
+                any::<f64>().prop_map(Value::F64),
+                ".{0,12}".prop_map(|s| Value::String(s.into())),
+                vec(any::<bool>(), 0..4).prop_map(|a| Value::Array(Array::Bool(a))),
+                vec(any::<i64>(), 0..4).prop_map(|a| Value::Array(Array::I64(a))),
+                vec(any::<f64>(), 0..4).prop_map(|a| Value::Array(Array::F64(a))),
+                vec(".{0,6}", 0..4).prop_map(|a| Value::Array(Array::String(
+                    a.into_iter().map(Into::into).collect()
+                ))),
+            ]
+        }
+
+        fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
+            vec(
+                ("[a-z._]{0,10}", value()).prop_map(|(k, v)| KeyValue::new(k, v)),
+                0..5,
+            )
+        }
+
+        fn span() -> impl Strategy<Value = SpanRecord> {
+            let ids = (any::<u128>(), any::<u64>(), any::<u64>(), any::<bool>());
+            let kind = prop_oneof![
+                Just(SpanKind::Internal),
+                Just(SpanKind::Server),
+                Just(SpanKind::Client),
+                Just(SpanKind::Producer),
+                Just(SpanKind::Consumer),
+            ];
+            let event =
+                (".{0,8}", any::<u64>(), attributes()).prop_map(|(name, time, attributes)| {
+                    SpanEvent {
+                        name: name.into(),
+                        time,
+                        attributes,
+                    }
+                });
+            let link =
+                (any::<u128>(), any::<u64>(), attributes()).prop_map(|(t, s, attributes)| {
+                    SpanLink {
+                        trace_id: TraceId::from(t),
+                        span_id: SpanId::from(s),
+                        attributes,
+                    }
+                });
+            let status = prop_oneof![
+                Just(Status::Unset),
+                Just(Status::Ok),
+                ".{0,10}".prop_map(|m| Status::Error(m.into())),
+            ];
+            let scope = prop_oneof![Just("app"), Just("app::a"), Just("lib::b::c"), Just("")];
+            (
+                ids,
+                (".{0,16}", kind, any::<u64>(), any::<u64>()),
+                (attributes(), vec(event, 0..3), vec(link, 0..3)),
+                (status, scope),
+            )
+                .prop_map(
+                    |(
+                        (t, s, p, remote),
+                        (name, kind, start, end),
+                        (attributes, events, links),
+                        (status, scope),
+                    )| {
+                        SpanRecord {
+                            trace_id: TraceId::from(t),
+                            span_id: SpanId::from(s),
+                            parent_span_id: SpanId::from(p),
+                            parent_remote: remote,
+                            name: name.into(),
+                            kind,
+                            start,
+                            end,
+                            attributes,
+                            events,
+                            links,
+                            status,
+                            scope,
+                        }
+                    },
+                )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            /// Whatever spans are recorded, the official protobuf types
+            /// decode from the request exactly those spans.
+            #[test]
+            fn any_spans_decode_as_recorded(resource in attributes(), spans in vec(span(), 0..8)) {
+                prop_assert_eq!(check_traces_round_trip(&resource, &spans), Ok(()));
+            }
+        }
+    }
 }
