@@ -5,7 +5,9 @@
 //! A component that cannot be found is a test failure with a message saying
 //! how to install it, never a skipped test.
 
+pub mod build;
 pub mod collector;
+pub mod grafana;
 pub mod prometheus;
 
 use std::net::{TcpListener, TcpStream};

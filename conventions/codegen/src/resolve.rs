@@ -304,6 +304,7 @@ fn build_item(
             unit,
             value_type,
             buckets,
+            annotations,
         } => {
             let Some(instrument) = *instrument else {
                 sink.error(
@@ -341,6 +342,7 @@ fn build_item(
                     note: g.note.clone(),
                     value_type,
                     buckets: buckets.clone(),
+                    annotations: annotations.clone(),
                     attributes,
                     stability: g.stability.clone(),
                     deprecated: g.deprecated.clone(),

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// A YAML value with the place it was written.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     /// The value.
     pub value: Value,
@@ -20,7 +20,7 @@ pub struct Node {
 }
 
 /// The shapes a YAML value can take.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 #[allow(missing_docs)]
 pub enum Value {
     Null,
