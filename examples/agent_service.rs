@@ -81,6 +81,7 @@ struct Instruments {
     in_progress: UpDownCounter<i64>,
     workers: UpDownCounter<i64>,
     completed: Counter<i64>,
+    task_duration: Histogram<f64>,
 }
 
 fn instruments() -> &'static Instruments {
@@ -93,6 +94,7 @@ fn instruments() -> &'static Instruments {
         in_progress: UpDownCounter::new(&m::tasks::IN_PROGRESS),
         workers: UpDownCounter::new(&m::workers::ACTIVE),
         completed: Counter::new(&m::tasks::COMPLETED),
+        task_duration: Histogram::new(&m::task::DURATION),
     })
 }
 
@@ -155,7 +157,6 @@ fn git(op: Git, job: u64) -> Result<(), std::io::Error> {
 }
 
 #[traced_task(name = "task.execute", attrs(orchestration.task.id = format!("task-{job}"), orchestration.worker.id = "worker-1"))]
-#[metered(duration = orchestration.task.duration, attrs(orchestration.task.type = "bugfix"))]
 async fn execute_task(job: u64) -> Result<(), StepError> {
     let _ = git(Git::Checkout, job);
     let tool = plan("coder", job).await?;
@@ -175,6 +176,7 @@ async fn run_job(job: u64, claimed: &Counter<i64>, pending: &UpDownCounter<i64>)
         pending.add(-1, vec![o::queue::NAME.value("default")]);
         i.in_progress.add(1, vec![]);
         let mut finished = vec![o::task::TYPE.value("bugfix")];
+        let started = Instant::now();
         match execute_task(job * 2 + t).await {
             Ok(()) => {
                 done += 1;
@@ -187,6 +189,8 @@ async fn run_job(job: u64, claimed: &Counter<i64>, pending: &UpDownCounter<i64>)
                 );
             }
         }
+        i.task_duration
+            .record(started.elapsed().as_secs_f64(), finished.clone());
         i.completed.add(1, finished);
         i.in_progress.add(-1, vec![]);
     }

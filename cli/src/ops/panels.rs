@@ -93,6 +93,15 @@ pub fn metric_panels(model: &Model, i: usize, variables: &[Variable]) -> Vec<Pan
         OutcomeKind::Attribute { .. } => true,
     });
     let ratio_panel = ratio.map(|o| {
+        // The outcome's own label is chosen by the ratio, not by a variable.
+        let ms: Vec<String> = match &o.kind {
+            OutcomeKind::Attribute { label, .. } => ms
+                .iter()
+                .filter(|m| !m.starts_with(&format!("{label}=~")))
+                .cloned()
+                .collect(),
+            OutcomeKind::Pair { .. } => ms.clone(),
+        };
         let by: Vec<String> = o
             .common_labels(model)
             .iter()
