@@ -46,15 +46,7 @@ struct Command {
 
 /// Parses `semtel alerts <args>` and runs it.
 pub fn main(args: &[String]) -> ExitCode {
-    match Command::try_parse_from(
-        std::iter::once("semtel alerts".to_string()).chain(args.iter().cloned()),
-    ) {
-        Ok(c) => run(c.args),
-        Err(e) => {
-            let _ = e.print();
-            ExitCode::from(e.exit_code() as u8)
-        }
-    }
+    crate::ops::parse_and_run("alerts", args, |c: Command| run(c.args))
 }
 
 /// Writes the rule file; prints the counts.

@@ -32,15 +32,7 @@ struct Command {
 
 /// Parses `semtel dashboards <args>` and runs it.
 pub fn main(args: &[String]) -> ExitCode {
-    match Command::try_parse_from(
-        std::iter::once("semtel dashboards".to_string()).chain(args.iter().cloned()),
-    ) {
-        Ok(c) => run(c.args),
-        Err(e) => {
-            let _ = e.print();
-            ExitCode::from(e.exit_code() as u8)
-        }
-    }
+    crate::ops::parse_and_run("dashboards", args, |c: Command| run(c.args))
 }
 
 /// Writes the dashboards; prints each file written.

@@ -53,6 +53,17 @@ pub fn poll<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Optio
     }
 }
 
+/// Stops a child process: SIGTERM, up to ten seconds to exit, then SIGKILL.
+pub fn stop(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .arg(child.id().to_string())
+        .status();
+    if poll(Duration::from_secs(10), || child.try_wait().ok().flatten()).is_none() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+}
+
 /// Finds a tool: the environment variable `var`, then the given candidates
 /// under the workspace root, then `PATH`. Panics with install instructions.
 pub fn find_tool(var: &str, candidates: &[PathBuf], name: &str) -> PathBuf {

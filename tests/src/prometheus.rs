@@ -256,17 +256,7 @@ impl Prometheus {
 
 impl Drop for Prometheus {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        if poll(Duration::from_secs(10), || {
-            self.child.try_wait().ok().flatten()
-        })
-        .is_none()
-        {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
+        crate::stop(&mut self.child);
     }
 }
 

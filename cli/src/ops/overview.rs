@@ -8,7 +8,7 @@
 use super::grafana::{Dashboard, Panel, Target, Variable, value_unit};
 use super::model::{Model, OpsMetric};
 use super::panels::{RATE, heatmap, service_variables};
-use super::promql::{aggregate, quantile, rate, selector, success_ratio, sum_by};
+use super::promql::{Side, aggregate, quantile, rate, ratio, selector, sum_by};
 use semtel_conventions::Instrument;
 use semtel_conventions::prometheus::{label_name, metric_name};
 
@@ -100,13 +100,16 @@ pub fn agent_overview(model: &Model) -> Result<Dashboard, String> {
             .describe("invoke_agent steps per second, by agent.")
             .unit("cps")
             .target(Target::new(
-                sum_by(&[agent.clone()], &executions),
+                sum_by(std::slice::from_ref(&agent), &executions),
                 format!("{{{{{agent}}}}}"),
             )),
         Panel::new("stat", "Active agents", 6)
             .describe("Agents that ran a step in the last rate interval.")
             .target(Target::new(
-                format!("count({} > 0)", sum_by(&[agent.clone()], &executions)),
+                format!(
+                    "count({} > 0)",
+                    sum_by(std::slice::from_ref(&agent), &executions)
+                ),
                 "agents",
             )),
         Panel::new("stat", "Busy workers", 6)
@@ -141,7 +144,7 @@ pub fn agent_overview(model: &Model) -> Result<Dashboard, String> {
             .target(Target::instant(
                 aggregate(
                     "avg",
-                    &[agent.clone()],
+                    std::slice::from_ref(&agent),
                     &selector(&context.prom.sample(), &filters(context, &[])),
                 ),
                 format!("{{{{{agent}}}}}"),
@@ -157,7 +160,13 @@ pub fn agent_overview(model: &Model) -> Result<Dashboard, String> {
             .describe("95th percentile of agent-step and tool-call duration, by agent.")
             .unit(value_unit(&steps.def.unit))
             .target(Target::new(
-                quantile(steps, 0.95, &[agent.clone()], &filters(steps, &[]), RATE),
+                quantile(
+                    steps,
+                    0.95,
+                    std::slice::from_ref(&agent),
+                    &filters(steps, &[]),
+                    RATE,
+                ),
                 format!("{{{{{agent}}}}}"),
             )),
         heatmap(steps, &filters(steps, &[]), 12),
@@ -166,7 +175,14 @@ pub fn agent_overview(model: &Model) -> Result<Dashboard, String> {
             .describe("Share of tool calls that succeeded, by tool.")
             .unit("percentunit")
             .target(Target::new(
-                success_ratio(model, step_outcome, &[tool.clone()], &tool_calls, RATE),
+                ratio(
+                    model,
+                    step_outcome,
+                    Side::Success,
+                    std::slice::from_ref(&tool),
+                    &tool_calls,
+                    RATE,
+                ),
                 format!("{{{{{tool}}}}}"),
             )),
         Panel::new("bargauge", "Top tools", 12)
@@ -175,7 +191,7 @@ pub fn agent_overview(model: &Model) -> Result<Dashboard, String> {
                 format!(
                     "topk(10, {})",
                     sum_by(
-                        &[tool.clone()],
+                        std::slice::from_ref(&tool),
                         &format!(
                             "increase({}[$__range])",
                             selector(&steps.prom.count(), &tool_calls)
@@ -224,7 +240,14 @@ pub fn agent_overview(model: &Model) -> Result<Dashboard, String> {
             .describe("Completed / (completed + failed) tasks.")
             .unit("percentunit")
             .target(Target::new(
-                success_ratio(model, task_outcome, &[], &filters(tasks, &[]), RATE),
+                ratio(
+                    model,
+                    task_outcome,
+                    Side::Success,
+                    &[],
+                    &filters(tasks, &[]),
+                    RATE,
+                ),
                 "tasks",
             )),
         Panel::new("stat", "Tasks pending", 6)

@@ -3,7 +3,7 @@
 
 use super::grafana::{Dashboard, Panel, Target, Variable, rate_unit, value_unit};
 use super::model::{Model, OpsMetric, OutcomeKind};
-use super::promql::{aggregate, event_series, quantile, rate, selector, success_ratio, sum_by};
+use super::promql::{Side, aggregate, event_series, quantile, rate, ratio, selector, sum_by};
 use semtel_conventions::Instrument;
 use std::collections::BTreeMap;
 
@@ -88,11 +88,11 @@ pub fn metric_panels(model: &Model, i: usize, variables: &[Variable]) -> Vec<Pan
     let name = &m.def.name;
     let mut panels = vec![Panel::row(format!("{name} ({})", m.prom.family()))];
     // The success ratio of an outcome is shown once, with its failure side.
-    let ratio = model.outcome_of(i).filter(|o| match o.kind {
+    let shown = model.outcome_of(i).filter(|o| match o.kind {
         OutcomeKind::Pair { failure, .. } => failure == i,
         OutcomeKind::Attribute { .. } => true,
     });
-    let ratio_panel = ratio.map(|o| {
+    let ratio_panel = shown.map(|o| {
         // The outcome's own label is chosen by the ratio, not by a variable.
         let ms: Vec<String> = match &o.kind {
             OutcomeKind::Attribute { label, .. } => ms
@@ -116,7 +116,7 @@ pub fn metric_panels(model: &Model, i: usize, variables: &[Variable]) -> Vec<Pan
             ))
             .unit("percentunit")
             .target(Target::new(
-                success_ratio(model, o, &by, &ms, RATE),
+                ratio(model, o, Side::Success, &by, &ms, RATE),
                 legend(&by, &o.subject),
             ))
     });

@@ -96,28 +96,27 @@ pub fn outcome_rates(
     )
 }
 
-/// The share of outcomes that failed over `window`.
-pub fn failure_ratio(
-    model: &Model,
-    o: &Outcome,
-    labels: &[String],
-    matchers: &[String],
-    window: &str,
-) -> String {
-    let (ok, failed) = outcome_rates(model, o, labels, matchers, window);
-    format!("{failed} / ({ok} + {failed})")
+/// Which share of an outcome a ratio measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Successes / (successes + failures).
+    Success,
+    /// Failures / (successes + failures).
+    Failure,
 }
 
-/// The share of outcomes that succeeded over `window`.
-pub fn success_ratio(
+/// The share of outcomes on `side` over `window`, grouped by `labels`.
+pub fn ratio(
     model: &Model,
     o: &Outcome,
+    side: Side,
     labels: &[String],
     matchers: &[String],
     window: &str,
 ) -> String {
     let (ok, failed) = outcome_rates(model, o, labels, matchers, window);
-    format!("{ok} / ({ok} + {failed})")
+    let part = if side == Side::Success { &ok } else { &failed };
+    format!("{part} / ({ok} + {failed})")
 }
 
 #[cfg(test)]
@@ -132,7 +131,14 @@ mod tests {
             .iter()
             .find(|o| o.subject == "orchestration.step")
             .unwrap();
-        let e = failure_ratio(&model, o, &["gen_ai_agent_name".into()], &[], "5m");
+        let e = ratio(
+            &model,
+            o,
+            Side::Failure,
+            &["gen_ai_agent_name".into()],
+            &[],
+            "5m",
+        );
         assert_eq!(
             e,
             "(sum by (gen_ai_agent_name) (rate(orchestration_step_failures_total[5m])) \
@@ -147,7 +153,14 @@ mod tests {
             .iter()
             .find(|o| o.subject == "function.calls")
             .unwrap();
-        let e = success_ratio(&model, calls, &[], &["job=~\"$job\"".into()], "1m");
+        let e = ratio(
+            &model,
+            calls,
+            Side::Success,
+            &[],
+            &["job=~\"$job\"".into()],
+            "1m",
+        );
         assert!(
             e.starts_with(
                 "(sum(rate(function_calls_total{job=~\"$job\", result=~\"ok\"}[1m])) or 0 * "

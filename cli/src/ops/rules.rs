@@ -5,7 +5,7 @@
 
 use super::alert_spec::{self, AlertSpec, Threshold};
 use super::model::{Model, Outcome};
-use super::promql::{failure_ratio, quantile};
+use super::promql::{Side, quantile, ratio};
 use semtel_conventions::Instrument;
 use semtel_conventions::prometheus::label_name;
 
@@ -238,13 +238,13 @@ impl Builder<'_> {
                 kind: RuleKind::Record(
                     self.record_name(&o.subject, &format!("failure_ratio_rate{w}")),
                 ),
-                expr: failure_ratio(model, o, &self.by, &[], w),
+                expr: ratio(model, o, Side::Failure, &self.by, &[], w),
                 for_: None,
                 labels: Vec::new(),
                 annotations: Vec::new(),
             });
         }
-        let ratio = |w: &str| self.record_name(&o.subject, &format!("failure_ratio_rate{w}"));
+        let recorded = |w: &str| self.record_name(&o.subject, &format!("failure_ratio_rate{w}"));
         let base = camel(&o.subject);
         if let Some(t) = &self.spec.failure_ratio {
             rules.push(
@@ -252,7 +252,7 @@ impl Builder<'_> {
                     t.alert
                         .clone()
                         .unwrap_or_else(|| format!("{base}FailureRate")),
-                    format!("{} > {}", ratio(&t.window), number(t.above)),
+                    format!("{} > {}", recorded(&t.window), number(t.above)),
                     t,
                     format!(
                         "High failure rate of {}{}",
@@ -276,7 +276,7 @@ impl Builder<'_> {
                     .iter()
                     .map(|(f, long, short)| {
                         let th = number(f * budget);
-                        format!("({} > {th} and {} > {th})", ratio(long), ratio(short))
+                        format!("({} > {th} and {} > {th})", recorded(long), recorded(short))
                     })
                     .collect();
                 let t = Threshold {
