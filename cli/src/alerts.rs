@@ -4,7 +4,6 @@ use crate::dashboards::write_file;
 use crate::ops::alert_spec::is_duration;
 use crate::ops::model::Model;
 use crate::ops::{load, rules, yaml};
-use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,18 +34,6 @@ fn duration(s: &str) -> Result<String, String> {
             "`{s}` is not a Prometheus duration such as 0s, 30s or 5m"
         ))
     }
-}
-
-#[derive(Parser, Debug)]
-#[command(name = "semtel alerts")]
-struct Command {
-    #[command(flatten)]
-    args: AlertsArgs,
-}
-
-/// Parses `semtel alerts <args>` and runs it.
-pub fn main(args: &[String]) -> ExitCode {
-    crate::ops::parse_and_run("alerts", args, |c: Command| run(c.args))
 }
 
 /// Writes the rule file; prints the counts.

@@ -2,7 +2,6 @@
 
 use crate::ops::model::Model;
 use crate::ops::{load, overview, panels};
-use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -21,18 +20,6 @@ pub struct DashboardsArgs {
     /// Directory the dashboards are written into (created if missing)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-}
-
-#[derive(Parser, Debug)]
-#[command(name = "semtel dashboards")]
-struct Command {
-    #[command(flatten)]
-    args: DashboardsArgs,
-}
-
-/// Parses `semtel dashboards <args>` and runs it.
-pub fn main(args: &[String]) -> ExitCode {
-    crate::ops::parse_and_run("dashboards", args, |c: Command| run(c.args))
 }
 
 /// Writes the dashboards; prints each file written.

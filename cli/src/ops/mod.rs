@@ -12,23 +12,6 @@ pub mod yaml;
 
 use semtel_codegen::{Registry, bundled, load_partial};
 use std::path::PathBuf;
-use std::process::ExitCode;
-
-/// Parses `semtel <name> <args>` into `C` and runs it; a usage error or
-/// `--help` exits the way clap does (code 2, or 0 for help).
-pub fn parse_and_run<C: clap::Parser>(
-    name: &str,
-    args: &[String],
-    run: impl FnOnce(C) -> ExitCode,
-) -> ExitCode {
-    match C::try_parse_from(std::iter::once(format!("semtel {name}")).chain(args.iter().cloned())) {
-        Ok(c) => run(c),
-        Err(e) => {
-            let _ = e.print();
-            ExitCode::from(e.exit_code() as u8)
-        }
-    }
-}
 
 /// Loads the schema under `dirs` (on top of the bundled conventions when
 /// `with_bundled`); any schema error is returned, one line per problem.
