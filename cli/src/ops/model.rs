@@ -188,12 +188,9 @@ fn outcomes(metrics: &[OpsMetric]) -> Vec<Outcome> {
             continue;
         }
         // The first success word that names a counter with the same stem.
-        let success = SUCCESS_WORDS.iter().find_map(|w| {
-            counters().find(|(_, s)| {
-                stem_and_word(&s.def.name) == Some((stem, w))
-                    && s.def.name.len() == stem.len() + 1 + w.len()
-            })
-        });
+        let success = SUCCESS_WORDS
+            .iter()
+            .find_map(|w| counters().find(|(_, s)| stem_and_word(&s.def.name) == Some((stem, w))));
         if let Some((si, _)) = success {
             out.push(Outcome {
                 subject: stem.to_string(),
