@@ -4,6 +4,9 @@
 //! `Subcommand` type; adding one is a new module and one variant of
 //! [`Command`].
 
+mod alerts;
+mod dashboards;
+mod ops;
 mod schema;
 
 use clap::{Parser, Subcommand};
@@ -22,10 +25,16 @@ enum Command {
     /// Check a schema or write its documentation
     #[command(subcommand, flatten_help = true)]
     Schema(schema::SchemaCommand),
+    /// Write Grafana dashboards for a schema's metrics
+    Dashboards(dashboards::DashboardsArgs),
+    /// Write Prometheus alerting and recording rules for a schema
+    Alerts(alerts::AlertsArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Schema(cmd) => schema::run(cmd),
+        Command::Dashboards(args) => dashboards::run(args),
+        Command::Alerts(args) => alerts::run(args),
     }
 }

@@ -15,6 +15,7 @@
 //! generated code uses the types defined here.
 
 mod metric_def;
+pub mod prometheus;
 mod span_def;
 mod typed_key;
 

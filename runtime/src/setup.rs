@@ -395,7 +395,11 @@ impl Builder {
                     }
                 }
                 MetricsExporter::Prometheus => {
-                    match PrometheusServer::start(&cfg.prometheus_host, cfg.prometheus_port) {
+                    match PrometheusServer::start(
+                        &cfg.prometheus_host,
+                        cfg.prometheus_port,
+                        &resource,
+                    ) {
                         Ok(s) => installed.prometheus = Some(s),
                         Err(e) => crate::warn(format_args!(
                             "cannot serve Prometheus metrics on {}:{}: {e}",

@@ -5,7 +5,9 @@
 //! A component that cannot be found is a test failure with a message saying
 //! how to install it, never a skipped test.
 
+pub mod build;
 pub mod collector;
+pub mod grafana;
 pub mod prometheus;
 
 use std::net::{TcpListener, TcpStream};
@@ -49,6 +51,17 @@ pub fn poll<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Optio
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// Stops a child process: SIGTERM, up to ten seconds to exit, then SIGKILL.
+pub fn stop(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .arg(child.id().to_string())
+        .status();
+    if poll(Duration::from_secs(10), || child.try_wait().ok().flatten()).is_none() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
 }
 
 /// Finds a tool: the environment variable `var`, then the given candidates

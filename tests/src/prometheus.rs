@@ -66,12 +66,28 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts Prometheus scraping `target` (`host:port`) every second.
     pub fn start(target: &str) -> Prometheus {
+        Prometheus::start_with_rules(target, &[])
+    }
+
+    /// Starts Prometheus scraping `target` every second and evaluating the
+    /// rule files every second.
+    pub fn start_with_rules(target: &str, rule_files: &[PathBuf]) -> Prometheus {
         let dir = TempDir::new("semtel-prometheus");
         let config = dir.0.join("prometheus.yml");
+        let rules: String = rule_files
+            .iter()
+            .map(|r| format!("  - '{}'\n", r.display()))
+            .collect();
+        let rules = if rules.is_empty() {
+            String::new()
+        } else {
+            format!("rule_files:\n{rules}")
+        };
         std::fs::write(
             &config,
             format!(
                 "global: {{scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}}\n\
+                 {rules}\
                  scrape_configs:\n  - job_name: semtel\n    static_configs:\n      - targets: ['{target}']\n"
             ),
         )
@@ -131,6 +147,84 @@ impl Prometheus {
         result[0]["value"][1].as_str()?.parse().ok()
     }
 
+    /// The result of an instant query, or what Prometheus said was wrong.
+    pub fn query(&self, expr: &str) -> Result<Vec<Value>, String> {
+        let v = self.api(&format!("query?query={}", encode(expr)));
+        if v["status"] != "success" {
+            return Err(format!("{}: {}", v["errorType"], v["error"]));
+        }
+        Ok(v["data"]["result"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// The values of `label` on the series `selector` matches.
+    pub fn label_values(&self, label: &str, selector: &str) -> Vec<String> {
+        let v = self.api(&format!(
+            "label/{label}/values?match%5B%5D={}",
+            encode(selector)
+        ));
+        v["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect()
+    }
+
+    /// The alerts Prometheus holds (pending or firing).
+    pub fn alerts(&self) -> Vec<Value> {
+        self.api("alerts")["data"]["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every problem a dashboard has against the data this Prometheus holds:
+    /// a template variable without values, a query that fails or returns
+    /// nothing, a panel that asks for exemplars and gets none. Variables are
+    /// substituted as Grafana does: each query variable by its "All" value
+    /// (or all its values, joined), `$__rate_interval` and `$__range` by
+    /// `window`.
+    pub fn dashboard_problems(&self, d: &Value, window: &str) -> Vec<String> {
+        let mut values: Vec<(String, String)> = ["__rate_interval", "__range", "__interval"]
+            .iter()
+            .map(|n| (n.to_string(), window.to_string()))
+            .collect();
+        let mut problems = Vec::new();
+        let uid = d["uid"].as_str().unwrap_or("?");
+        for v in crate::grafana::variables(d) {
+            let q = crate::grafana::substitute(&v.query, &values);
+            let parsed = q
+                .strip_prefix("label_values(")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|r| r.rsplit_once(','));
+            let Some((selector, label)) = parsed else {
+                problems.push(format!("{uid}: variable ${}: cannot read `{q}`", v.name));
+                continue;
+            };
+            let found = self.label_values(label.trim(), selector.trim());
+            if found.is_empty() {
+                problems.push(format!("{uid}: variable ${} has no values: {q}", v.name));
+            }
+            let value = v.all_value.clone().unwrap_or_else(|| {
+                let escaped: Vec<String> = found.iter().map(|s| regex_escape(s)).collect();
+                format!("({})", escaped.join("|"))
+            });
+            values.push((v.name.clone(), value));
+        }
+        for q in crate::grafana::queries(d) {
+            let expr = crate::grafana::substitute(&q.expr, &values);
+            match self.query(&expr) {
+                Err(e) => problems.push(format!("{}: query fails ({e}): {expr}", q.place)),
+                Ok(r) if r.is_empty() => problems.push(format!("{}: no data: {expr}", q.place)),
+                Ok(_) => {}
+            }
+            if q.exemplar && self.exemplar_trace_ids(&expr).is_empty() {
+                problems.push(format!("{}: no exemplars: {expr}", q.place));
+            }
+        }
+        problems
+    }
+
     /// The trace ids of the exemplars stored for `selector`.
     pub fn exemplar_trace_ids(&self, selector: &str) -> Vec<String> {
         let v = self.api(&format!(
@@ -162,18 +256,24 @@ impl Prometheus {
 
 impl Drop for Prometheus {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        if poll(Duration::from_secs(10), || {
-            self.child.try_wait().ok().flatten()
-        })
-        .is_none()
-        {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
+        crate::stop(&mut self.child);
     }
+}
+
+/// Runs `promtool` with `args`; returns its exit code and output.
+pub fn promtool(args: &[&str]) -> (i32, String) {
+    let out = Command::new(promtool_binary())
+        .args(args)
+        .output()
+        .expect("run promtool");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 /// Runs `promtool check metrics` on `text`; returns its exit code and output.
@@ -200,4 +300,17 @@ pub fn promtool_check_metrics(text: &str) -> (i32, String) {
             String::from_utf8_lossy(&out.stderr)
         ),
     )
+}
+
+/// Escapes the characters a regular expression gives a meaning to, for a
+/// PromQL string literal (whose own escape doubles the backslash).
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push_str("\\\\");
+        }
+        out.push(c);
+    }
+    out
 }

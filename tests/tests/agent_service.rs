@@ -5,41 +5,12 @@
 use semtel_tests::collector::Rotel;
 use semtel_tests::prometheus::http_get;
 use semtel_tests::{free_port, poll};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// Builds the example and returns its executable.
-fn agent_service() -> PathBuf {
-    let out = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "-q",
-            "-p",
-            "semtel-examples",
-            "--example",
-            "agent_service",
-            "--message-format=json",
-        ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("cargo build");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["target"]["name"] == "agent_service")
-        .find_map(|v| v["executable"].as_str().map(PathBuf::from))
-        .expect("the example's executable")
-}
-
 #[test]
 fn serves_metrics_exports_and_stops_cleanly_on_sigterm() {
-    let exe = agent_service();
+    let exe = semtel_tests::build::agent_service();
     let rotel = Rotel::start();
     let port = free_port();
     let mut child = Command::new(exe)
@@ -67,6 +38,21 @@ fn serves_metrics_exports_and_stops_cleanly_on_sigterm() {
         "{metrics}"
     );
     assert!(metrics.contains("orchestration_queue_depth{"), "{metrics}");
+    // The resource as target_info, and semtel's own counters of lost telemetry.
+    assert!(metrics.contains("# TYPE target info\n"), "{metrics}");
+    let info = metrics
+        .lines()
+        .find(|l| l.starts_with("target_info{"))
+        .expect("target_info");
+    assert!(info.contains("service_name=\"agent-service\""), "{info}");
+    assert!(info.contains("telemetry_sdk_name=\"semtel\""), "{info}");
+    for own in [
+        "semtel_spans_dropped_total ",
+        "semtel_span_exports_failed_total ",
+        "semtel_logs_dropped_total ",
+    ] {
+        assert!(metrics.contains(own), "{own}: {metrics}");
+    }
     assert!(
         metrics.contains("gen_ai_client_token_usage_bucket{"),
         "{metrics}"

@@ -31,7 +31,7 @@ use std::sync::Arc;
 pub const MAX_DEPTH: usize = 64;
 
 /// A YAML value with the place it was written.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     /// The value.
     pub value: Value,
@@ -40,7 +40,7 @@ pub struct Node {
 }
 
 /// The shapes a YAML value can take.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// `null`, `~` or nothing.
     Null,

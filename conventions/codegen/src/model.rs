@@ -310,6 +310,9 @@ pub struct Metric {
     pub value_type: Scalar,
     /// Explicit bucket boundaries advised for histograms.
     pub buckets: Option<Vec<f64>>,
+    /// The metric's `annotations` block as written, for tools that read
+    /// keys of their own (`semtel alerts` reads `semtel.alerts`).
+    pub annotations: Option<crate::yaml::Node>,
     /// The attributes allowed on its measurements.
     pub attributes: Vec<AttrUse>,
     /// Stability level.

@@ -25,6 +25,7 @@ pub(crate) enum GroupKind {
         unit: Option<String>,
         value_type: Option<crate::model::Scalar>,
         buckets: Option<Vec<f64>>,
+        annotations: Option<crate::yaml::Node>,
     },
     Event {
         name: String,

@@ -364,6 +364,7 @@ fn build_item(
             unit,
             value_type,
             buckets,
+            annotations,
         } => {
             let Some(instrument) = *instrument else {
                 sink.error(
@@ -401,6 +402,7 @@ fn build_item(
                     note: g.note.clone(),
                     value_type,
                     buckets: buckets.clone(),
+                    annotations: annotations.clone(),
                     attributes,
                     stability: g.stability.clone(),
                     deprecated: g.deprecated.clone(),

@@ -126,6 +126,7 @@ pub(crate) fn metric_fields(
         unit: node.get("unit").and_then(Node::scalar_text),
         value_type,
         buckets,
+        annotations: annotations.cloned(),
     }
 }
 

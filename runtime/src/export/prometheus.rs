@@ -1,136 +1,23 @@
 //! Prometheus exposition of semtel's metrics: OpenMetrics 1.0 text with
 //! exemplars (`trace_id`, `span_id`) on histogram buckets and counter
 //! samples, or the classic text format (0.0.4) when the scraper asks for it.
-//! Names follow the OpenTelemetry-to-Prometheus rules: dots become
-//! underscores, the unit becomes a suffix (`_seconds`) and counters end in
-//! `_total`.
+//! Names come from [`semtel_conventions::prometheus`], the functions the
+//! dashboard and alert generators use too. Besides the program's metrics the
+//! endpoint serves `target_info` (the resource, as the OpenTelemetry
+//! Prometheus exporter specification asks) and semtel's own counters of
+//! lost telemetry: `semtel_spans_dropped_total`,
+//! `semtel_span_exports_failed_total` and `semtel_logs_dropped_total`.
 
 use crate::metrics::{Descriptor, Exemplar, MetricSnapshot, Point, SeriesSnapshot};
 use opentelemetry::KeyValue;
+use opentelemetry_sdk::Resource;
 use semtel_conventions::Instrument;
+use semtel_conventions::prometheus::{label_name, metric_name};
 use std::fmt::Write;
 
 /// The content types served.
 pub(crate) const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 pub(crate) const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-fn sanitize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut last_underscore = false;
-    for c in name.chars() {
-        let ok = c.is_ascii_alphanumeric() || c == '_' || c == ':';
-        let c = if ok { c } else { '_' };
-        if c == '_' && last_underscore {
-            continue;
-        }
-        last_underscore = c == '_';
-        out.push(c);
-    }
-    out
-}
-
-fn unit_word(u: &str) -> Option<&'static str> {
-    Some(match u {
-        "s" => "seconds",
-        "ms" => "milliseconds",
-        "us" => "microseconds",
-        "ns" => "nanoseconds",
-        "min" => "minutes",
-        "h" => "hours",
-        "d" => "days",
-        "By" => "bytes",
-        "KiBy" => "kibibytes",
-        "MiBy" => "mebibytes",
-        "GiBy" => "gibibytes",
-        "KBy" => "kilobytes",
-        "MBy" => "megabytes",
-        "GBy" => "gigabytes",
-        "m" => "meters",
-        "V" => "volts",
-        "A" => "amperes",
-        "J" => "joules",
-        "W" => "watts",
-        "g" => "grams",
-        "Cel" => "celsius",
-        "Hz" => "hertz",
-        "%" => "percent",
-        _ => return None,
-    })
-}
-
-fn per_word(u: &str) -> Option<&'static str> {
-    Some(match u {
-        "s" => "second",
-        "m" => "minute",
-        "h" => "hour",
-        "d" => "day",
-        "w" => "week",
-        "mo" => "month",
-        "y" => "year",
-        _ => return None,
-    })
-}
-
-/// The unit suffix of a UCUM unit (`s` → `seconds`, `By/s` → `bytes_per_second`);
-/// annotations in braces (`{token}`) have none.
-fn unit_suffix(unit: &str, kind: Instrument) -> Option<String> {
-    let unit = unit.trim();
-    if unit.is_empty() || (unit.starts_with('{') && !unit.contains('/')) {
-        return None;
-    }
-    if unit == "1" {
-        return (kind == Instrument::Gauge).then(|| "ratio".to_string());
-    }
-    match unit.split_once('/') {
-        Some((a, b)) => {
-            let a = if a.starts_with('{') {
-                None
-            } else {
-                unit_word(a).map(String::from).or_else(|| Some(sanitize(a)))
-            };
-            let b = per_word(b).map(String::from).unwrap_or_else(|| sanitize(b));
-            Some(match a {
-                Some(a) => format!("{a}_per_{b}"),
-                None => format!("per_{b}"),
-            })
-        }
-        None => Some(
-            unit_word(unit)
-                .map(String::from)
-                .unwrap_or_else(|| sanitize(unit)),
-        ),
-    }
-}
-
-/// The metric family name, and the unit word when there is one.
-pub(crate) fn family_name(d: &Descriptor) -> (String, Option<String>) {
-    let mut name = sanitize(&d.name);
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, '_');
-    }
-    let suffix = unit_suffix(&d.unit, d.kind);
-    if let Some(s) = &suffix {
-        if !name.ends_with(&format!("_{s}")) {
-            name = format!("{name}_{s}");
-        }
-    }
-    if d.kind == Instrument::Counter {
-        if let Some(stripped) = name.strip_suffix("_total") {
-            name = stripped.to_string();
-        }
-    }
-    (name, suffix)
-}
-
-/// A Prometheus label name for an attribute key.
-pub(crate) fn label_name(key: &str) -> String {
-    let s = sanitize(key);
-    if s.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("key_{s}")
-    } else {
-        s
-    }
-}
 
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -193,11 +80,89 @@ fn exemplar_at(s: &SeriesSnapshot, index: usize) -> Option<&Exemplar> {
         .map(|(_, e)| e)
 }
 
-/// Renders every metric; `openmetrics` selects OpenMetrics 1.0 (with
-/// exemplars and `# EOF`) over the classic text format.
-pub(crate) fn render(metrics: &[MetricSnapshot], openmetrics: bool) -> String {
+/// The resource as the labels of `target_info`, rendered once when the
+/// endpoint starts. Attribute keys that map to one label name have their
+/// values joined with `;` in key order, as the specification asks.
+pub(crate) struct Target {
+    labels: String,
+}
+
+impl Target {
+    pub(crate) fn new(resource: &Resource) -> Target {
+        let mut by_label: std::collections::BTreeMap<String, Vec<(String, String)>> =
+            Default::default();
+        for (k, v) in resource.iter() {
+            by_label
+                .entry(label_name(k.as_str()))
+                .or_default()
+                .push((k.to_string(), v.as_str().into_owned()));
+        }
+        let parts: Vec<String> = by_label
+            .into_iter()
+            .map(|(label, mut values)| {
+                values.sort();
+                let joined: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
+                format!("{label}=\"{}\"", escape(&joined.join(";")))
+            })
+            .collect();
+        Target {
+            labels: format!("{{{}}}", parts.join(",")),
+        }
+    }
+}
+
+/// semtel's own counters of telemetry it lost, served with the program's metrics.
+fn own_counters() -> Vec<MetricSnapshot> {
+    let counter =
+        |name: &'static str, unit: &'static str, help: &'static str, v: u64| MetricSnapshot {
+            descriptor: Descriptor {
+                name: name.into(),
+                unit: unit.into(),
+                description: help.into(),
+                kind: Instrument::Counter,
+                buckets: &[],
+            },
+            series: vec![SeriesSnapshot {
+                attributes: Vec::new(),
+                point: Point::Sum(v as f64),
+                start: 0,
+                exemplars: Vec::new(),
+            }],
+        };
+    vec![
+        counter(
+            "semtel.spans.dropped",
+            "{span}",
+            "Spans dropped because a thread's buffer was full.",
+            crate::trace::dropped_spans(),
+        ),
+        counter(
+            "semtel.span_exports.failed",
+            "{batch}",
+            "Span batches an exporter failed to deliver.",
+            crate::trace::failed_exports(),
+        ),
+        counter(
+            "semtel.logs.dropped",
+            "{log_record}",
+            "Log records dropped because the export queue was full.",
+            crate::logs::dropped_logs(),
+        ),
+    ]
+}
+
+/// Renders `target_info`, every metric and semtel's own counters;
+/// `openmetrics` selects OpenMetrics 1.0 (with exemplars and `# EOF`) over
+/// the classic text format.
+pub(crate) fn render(metrics: &[MetricSnapshot], openmetrics: bool, target: &Target) -> String {
     let mut out = String::new();
-    for m in metrics.iter().filter(|m| !m.series.is_empty()) {
+    let declared = if openmetrics { "target" } else { "target_info" };
+    let ty = if openmetrics { "info" } else { "gauge" };
+    let _ = writeln!(out, "# HELP {declared} Target metadata");
+    let _ = writeln!(out, "# TYPE {declared} {ty}");
+    let _ = writeln!(out, "target_info{} 1", target.labels);
+    let own = own_counters();
+    for m in metrics.iter().chain(&own).filter(|m| !m.series.is_empty()) {
         family(&mut out, m, openmetrics);
     }
     if openmetrics {
@@ -208,19 +173,21 @@ pub(crate) fn render(metrics: &[MetricSnapshot], openmetrics: bool) -> String {
 
 fn family(out: &mut String, m: &MetricSnapshot, om: bool) {
     let d = &m.descriptor;
-    let (name, unit) = family_name(d);
-    let (ty, sample) = match d.kind {
-        Instrument::Counter => ("counter", format!("{name}_total")),
-        Instrument::Histogram => ("histogram", name.clone()),
-        Instrument::UpDownCounter | Instrument::Gauge => ("gauge", name.clone()),
+    let names = metric_name(&d.name, &d.unit, d.kind);
+    let name = names.family();
+    let sample = names.sample();
+    let ty = match d.kind {
+        Instrument::Counter => "counter",
+        Instrument::Histogram => "histogram",
+        Instrument::UpDownCounter | Instrument::Gauge => "gauge",
     };
     // The classic format names a counter's family by its sample name.
-    let declared = if om { &name } else { &sample };
+    let declared = if om { name } else { &sample };
     let help = escape(&d.description);
     let _ = writeln!(out, "# HELP {declared} {help}");
     let _ = writeln!(out, "# TYPE {declared} {ty}");
     if om {
-        if let Some(u) = unit {
+        if let Some(u) = names.unit() {
             let _ = writeln!(out, "# UNIT {name} {u}");
         }
     }
@@ -271,63 +238,48 @@ pub(crate) fn wants_openmetrics(accept: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
 
-    fn d(name: &'static str, unit: &'static str, kind: Instrument) -> Descriptor {
-        Descriptor {
-            name: Cow::Borrowed(name),
-            unit: Cow::Borrowed(unit),
-            description: Cow::Borrowed("d"),
-            kind,
-            buckets: &[],
-        }
+    fn target() -> Target {
+        Target::new(
+            &Resource::builder_empty()
+                .with_attributes([
+                    KeyValue::new("service.name", "agent-service"),
+                    KeyValue::new("deployment.environment", "prod \"eu\""),
+                    KeyValue::new("a.b", "1"),
+                    KeyValue::new("a_b", "2"),
+                ])
+                .build(),
+        )
     }
 
     #[test]
-    fn names_follow_the_prometheus_rules() {
-        let cases = [
-            (
-                "function.calls",
-                "{call}",
-                Instrument::Counter,
-                "function_calls",
+    fn target_info_carries_the_resource_in_both_formats() {
+        let om = render(&[], true, &target());
+        assert!(om.starts_with("# HELP target Target metadata\n# TYPE target info\n"));
+        assert!(
+            om.contains(
+                "target_info{a_b=\"1;2\",deployment_environment=\"prod \\\"eu\\\"\",service_name=\"agent-service\"} 1\n"
             ),
-            (
-                "function.calls.duration",
-                "s",
-                Instrument::Histogram,
-                "function_calls_duration_seconds",
-            ),
-            (
-                "drover.task.duration",
-                "ms",
-                Instrument::Histogram,
-                "drover_task_duration_milliseconds",
-            ),
-            (
-                "orchestration.context_window.utilization",
-                "1",
-                Instrument::Gauge,
-                "orchestration_context_window_utilization_ratio",
-            ),
-            (
-                "net.io",
-                "By/s",
-                Instrument::Counter,
-                "net_io_bytes_per_second",
-            ),
-            ("requests_total", "", Instrument::Counter, "requests"),
-            (
-                "error_rate",
-                "{error}/s",
-                Instrument::Gauge,
-                "error_rate_per_second",
-            ),
-        ];
-        for (n, u, k, want) in cases {
-            assert_eq!(family_name(&d(n, u, k)).0, want, "{n}");
+            "{om}"
+        );
+        let text = render(&[], false, &target());
+        assert!(
+            text.contains("# TYPE target_info gauge\ntarget_info{"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn semtels_own_counters_are_served() {
+        let om = render(&[], true, &target());
+        for family in [
+            "semtel_spans_dropped",
+            "semtel_span_exports_failed",
+            "semtel_logs_dropped",
+        ] {
+            assert!(om.contains(&format!("# TYPE {family} counter\n")), "{om}");
+            assert!(om.contains(&format!("\n{family}_total ")), "{om}");
         }
-        assert_eq!(label_name("gen_ai.agent.name"), "gen_ai_agent_name");
-        assert_eq!(label_name("9lives"), "key_9lives");
+        assert!(om.ends_with("# EOF\n"));
     }
 }

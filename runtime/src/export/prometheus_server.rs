@@ -1,7 +1,8 @@
 //! The Prometheus pull endpoint: a small HTTP server on its own thread that
 //! answers `GET /metrics`. A slow or broken scraper can delay only itself.
 
-use super::prometheus::{OPENMETRICS, TEXT, render, wants_openmetrics};
+use super::prometheus::{OPENMETRICS, TEXT, Target, render, wants_openmetrics};
+use opentelemetry_sdk::Resource;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -17,8 +18,10 @@ pub(crate) struct PrometheusServer {
 }
 
 impl PrometheusServer {
-    /// Listens on `host:port` (port 0 picks a free one).
-    pub fn start(host: &str, port: u16) -> std::io::Result<PrometheusServer> {
+    /// Listens on `host:port` (port 0 picks a free one); `resource` is
+    /// served as `target_info`.
+    pub fn start(host: &str, port: u16, resource: &Resource) -> std::io::Result<PrometheusServer> {
+        let target = Target::new(resource);
         let listener = TcpListener::bind((host, port))?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -31,7 +34,7 @@ impl PrometheusServer {
                         break;
                     }
                     if let Ok(stream) = conn {
-                        let _ = serve(stream);
+                        let _ = serve(stream, &target);
                     }
                 }
             })?;
@@ -59,7 +62,7 @@ impl Drop for PrometheusServer {
     }
 }
 
-fn serve(stream: TcpStream) -> std::io::Result<()> {
+fn serve(stream: TcpStream, target: &Target) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     stream.set_write_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -90,7 +93,7 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         );
     }
     let om = wants_openmetrics(&accept);
-    let body = render(&crate::metrics::collect(), om);
+    let body = render(&crate::metrics::collect(), om, target);
     write!(
         out,
         "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

@@ -1,0 +1,42 @@
+//! Builds workspace programs the tests run (an example, the `semtel` CLI)
+//! with the cargo that runs the tests, and returns their executables.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// `cargo build -q <args> --message-format=json`; the executable of the
+/// target named `target`.
+pub fn cargo_build(args: &[&str], target: &str) -> PathBuf {
+    let out = Command::new(env!("CARGO"))
+        .arg("build")
+        .arg("-q")
+        .args(args)
+        .arg("--message-format=json")
+        .current_dir(crate::workspace_root())
+        .output()
+        .expect("cargo build");
+    assert!(
+        out.status.success(),
+        "cargo build {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"]["name"] == target)
+        .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo build {args:?} made no executable `{target}`"))
+}
+
+/// The `agent_service` example.
+pub fn agent_service() -> PathBuf {
+    cargo_build(
+        &["-p", "semtel-examples", "--example", "agent_service"],
+        "agent_service",
+    )
+}
+
+/// The `semtel` command.
+pub fn semtel_cli() -> PathBuf {
+    cargo_build(&["-p", "semtel-cli", "--bin", "semtel"], "semtel")
+}
