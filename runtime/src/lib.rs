@@ -20,6 +20,8 @@
 //! [`Builder`] (and an `OTEL_CONFIG_FILE`); [`init`] returns a guard that
 //! flushes and shuts down on drop.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 // The macros name `::semtel`; let them be used inside this crate too.
 extern crate self as semtel;
 

@@ -91,13 +91,17 @@ pub(crate) struct OtlpClient {
     grpc: Option<tonic::client::Grpc<Channel>>,
     /// The headers as gRPC metadata.
     metadata: tonic::metadata::MetadataMap,
-    http: Option<reqwest::Client>,
+    http: Option<HttpClient>,
     /// Set when the exporter shuts down: requests still under way make no
     /// further attempts, so shutdown is not held by retries.
     closing: Arc<AtomicBool>,
     /// Set once a failure has said what to do when no collector listens.
     advised: Arc<AtomicBool>,
 }
+
+/// The HTTP/protobuf transport.
+type HttpClient =
+    hyper_util::client::legacy::Client<super::tls::Connector, http_body_util::Full<Bytes>>;
 
 /// The headers as gRPC metadata; one warning for each that cannot be sent.
 fn metadata(headers: &[(String, String)]) -> tonic::metadata::MetadataMap {
@@ -124,16 +128,21 @@ impl OtlpClient {
     pub fn new(settings: OtlpSettings, signal: Signal) -> Result<OtlpClient, String> {
         let (grpc, http) = match settings.protocol {
             Protocol::Grpc => {
-                let endpoint =
-                    tonic::transport::Endpoint::from_shared(settings.endpoint.clone())
-                        .map_err(|e| format!("invalid OTLP endpoint {}: {e}", settings.endpoint))?;
-                let channel = super::tls::grpc(endpoint, &settings)?
-                    .tcp_nodelay(true)
+                let connector = super::tls::connector(&settings, true)?;
+                // The connector speaks TLS for an `https` endpoint; the gRPC
+                // library is handed the address as `http`, so that no TLS of
+                // its own is ever involved.
+                let address = match settings.endpoint.split_once("://") {
+                    Some((_, rest)) => format!("http://{rest}"),
+                    None => settings.endpoint.clone(),
+                };
+                let endpoint = tonic::transport::Endpoint::from_shared(address)
+                    .map_err(|e| format!("invalid OTLP endpoint {}: {e}", settings.endpoint))?;
+                let channel = endpoint
                     .timeout(settings.timeout)
-                    .connect_timeout(settings.timeout)
                     .initial_stream_window_size(Some(8 << 20))
                     .initial_connection_window_size(Some(16 << 20))
-                    .connect_lazy();
+                    .connect_with_connector_lazy(connector);
                 let mut grpc = tonic::client::Grpc::new(channel);
                 if settings.gzip {
                     grpc = grpc.send_compressed(tonic::codec::CompressionEncoding::Gzip);
@@ -141,10 +150,11 @@ impl OtlpClient {
                 (Some(grpc), None)
             }
             Protocol::HttpProtobuf => {
-                let builder = reqwest::Client::builder().timeout(settings.timeout);
-                let client = super::tls::http(builder, &settings)?
-                    .build()
-                    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+                let connector = super::tls::connector(&settings, false)?;
+                let client = hyper_util::client::legacy::Client::builder(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .build(connector);
                 (None, Some(client))
             }
         };
@@ -278,27 +288,40 @@ impl OtlpClient {
         let Some(client) = &self.http else {
             return Ok(());
         };
-        let mut request = client
-            .post(&self.settings.endpoint)
-            .header("Content-Type", "application/x-protobuf");
+        let mut request = http::Request::post(self.settings.endpoint.as_str())
+            .header(http::header::CONTENT_TYPE, "application/x-protobuf");
         if self.settings.gzip {
-            request = request.header("Content-Encoding", "gzip");
+            request = request.header(http::header::CONTENT_ENCODING, "gzip");
         }
         for (k, v) in &self.settings.headers {
             request = request.header(k.as_str(), v.as_str());
         }
-        let resp = request.body(body).send().await.map_err(|e| {
+        let request = request
+            .body(http_body_util::Full::new(body))
+            .map_err(|e| Failure {
+                refused: false,
+                message: format!("cannot make the request: {e}"),
+                retryable: false,
+                retry_after: None,
+            })?;
+        let resp = client.request(request).await.map_err(|e| {
             let mut f = Failure::transport(&e);
-            f.retryable |= e.is_connect() || e.is_timeout() || e.is_request();
-            if e.is_timeout() && !f.refused {
-                f.message = format!(
-                    "no answer, timed out after {}",
-                    seconds(self.settings.timeout)
-                );
-            }
+            f.retryable = e.is_connect() || f.retryable;
             f
         })?;
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_secs);
+        // The whole answer, body included, before the export counts as done.
+        use http_body_util::BodyExt;
+        resp.into_body()
+            .collect()
+            .await
+            .map_err(|e| Failure::transport(&e))?;
         if status.is_success() {
             return Ok(());
         }
@@ -306,12 +329,7 @@ impl OtlpClient {
             refused: false,
             message: http_status(status, self.signal),
             retryable: matches!(status.as_u16(), 429 | 502 | 503 | 504),
-            retry_after: resp
-                .headers()
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(std::time::Duration::from_secs),
+            retry_after,
         })
     }
 }
