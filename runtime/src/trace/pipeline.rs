@@ -31,13 +31,25 @@ static HOT: AtomicPtr<Hot> = AtomicPtr::new(std::ptr::null_mut());
 #[inline]
 pub(crate) fn hot() -> Option<&'static Hot> {
     let p = HOT.load(Ordering::Acquire);
-    // SAFETY: `install` publishes leaked, never-freed `Hot` values only.
+    // SAFETY: `install_hot` publishes only pointers from `Box::leak`, never
+    // freed (and kept reachable in `PUBLISHED`), and stores them with
+    // Release after the `Hot` is fully written; this Acquire load sees it so.
     unsafe { p.as_ref() }
 }
 
+/// Every `Hot` ever published, kept for the process's life: a span may
+/// still be reading one after it is replaced. (One per `init`.)
+static PUBLISHED: Mutex<Vec<&'static Hot>> = Mutex::new(Vec::new());
+
 fn install_hot(h: Option<Hot>) {
-    let p = h.map_or(std::ptr::null_mut(), |h| Box::into_raw(Box::new(h)));
-    // The previous value is leaked on purpose: a span may still be reading it.
+    let p = match h {
+        Some(h) => {
+            let hot: &'static Hot = Box::leak(Box::new(h));
+            lock(&PUBLISHED).push(hot);
+            std::ptr::from_ref(hot).cast_mut()
+        }
+        None => std::ptr::null_mut(),
+    };
     HOT.store(p, Ordering::Release);
 }
 
