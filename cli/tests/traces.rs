@@ -397,7 +397,7 @@ fn tree_find_and_slow_answer_from_two_processes_files() {
 
     let out = json(&[&["traces", "slow", "--json", "--top", "3"][..], &files].concat());
     let mut by_duration = mine.clone();
-    by_duration.sort_by(|a, b| b.duration.cmp(&a.duration));
+    by_duration.sort_by_key(|s| std::cmp::Reverse(s.duration));
     let got: Vec<&str> = out["slowest"]
         .as_array()
         .unwrap()

@@ -44,7 +44,7 @@ fn generate(path: &PathBuf, spans: u64) -> std::io::Result<u64> {
             let name = NAMES[(r % 8) as usize];
             let duration = 1_000 + (xorshift(&mut seed) % 1_000_000) * (1 + r % 4000);
             let t = start + (written + i) * 1_000_000;
-            let error = r % 20 == 0;
+            let error = r.is_multiple_of(20);
             if i > 0 {
                 out.write_all(b",")?;
             }

@@ -96,7 +96,10 @@ pub fn run(a: &FindArgs) -> Result<ExitCode, String> {
             &rows,
             &[1],
         )
-        .map(|()| println!("\n{} traces; {}", order.len(), table::summary(&tally)))
+        .map(|()| {
+            let traces = table::plural(order.len() as u64, "trace");
+            println!("\n{traces}; {}", table::summary(&tally))
+        })
     };
     written.map_err(|e| format!("cannot write the answer: {e}"))?;
     Ok(if order.is_empty() {

@@ -37,6 +37,8 @@ pub struct Group {
     pub count: u64,
     /// Failed spans.
     pub errors: u64,
+    /// The shortest duration, in nanoseconds.
+    pub min: u64,
     /// The longest duration, in nanoseconds.
     pub max: u64,
     /// Durations, in nanoseconds.
@@ -48,6 +50,7 @@ impl Group {
         Group {
             count: 0,
             errors: 0,
+            min: u64::MAX,
             max: 0,
             sketch: DDSketch::new(Config::new(RELATIVE_ERROR, 2048, 1.0)),
         }
@@ -56,13 +59,16 @@ impl Group {
     fn add(&mut self, duration: u64, error: bool) {
         self.count += 1;
         self.errors += u64::from(error);
+        self.min = self.min.min(duration);
         self.max = self.max.max(duration);
         self.sketch.add(duration as f64);
     }
 
-    /// The `q` quantile of the durations, in nanoseconds.
+    /// The `q` quantile of the durations, in nanoseconds (kept within the
+    /// exact minimum and maximum, which only brings it closer).
     pub fn quantile(&self, q: f64) -> f64 {
-        self.sketch.quantile(q).ok().flatten().unwrap_or(0.0)
+        let v = self.sketch.quantile(q).ok().flatten().unwrap_or(0.0);
+        v.clamp(self.min.min(self.max) as f64, self.max as f64)
     }
 }
 
@@ -167,13 +173,12 @@ pub fn run(a: &StatsArgs) -> Result<ExitCode, String> {
             &rows,
             &[1, 2, 3, 4, 5, 6, 7],
         )
-        .and_then(|()| {
+        .map(|()| {
             println!(
                 "\n{}; quantiles within {}% (DDSketch)",
                 table::summary(&tally),
                 RELATIVE_ERROR * 100.0
-            );
-            Ok(())
+            )
         })
     };
     written.map_err(|e| format!("cannot write the answer: {e}"))?;

@@ -40,9 +40,13 @@ pub fn print(headers: &[&str], rows: &[Vec<String>], right: &[usize]) -> std::io
     Ok(())
 }
 
+/// `n` and `word`, plural unless `n` is 1: `3 traces`.
+pub fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// What was read, in words: `120 spans in 40 lines of 2 files; 1 line skipped`.
 pub fn summary(t: &Tally) -> String {
-    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     format!(
         "{} in {} of {}; {} skipped",
         plural(t.spans, "span"),
