@@ -6,8 +6,8 @@
 
 mod alerts;
 mod dashboards;
-mod ops;
 mod exec;
+mod ops;
 mod schema;
 mod traces;
 

@@ -359,8 +359,11 @@ fn tree_find_and_slow_answer_from_two_processes_files() {
 
     let (code, tree, err) = semtel(&[&["traces", "tree", &step.trace_id][..], &files].concat());
     assert_eq!(code, 0, "{err}");
+    // Events (the program's `tracing` events) sit at the depth of the span's children.
+    assert!(tree.contains("\n    │ • event child says hi  "), "{tree}");
     let shape: Vec<String> = tree
         .lines()
+        .filter(|l| !l.contains("• event"))
         .map(|l| {
             // The tree glyphs and the name, without what follows the name.
             let name_at = l.find(|c: char| c.is_alphanumeric()).unwrap_or(0);
