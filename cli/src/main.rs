@@ -6,8 +6,10 @@
 
 mod alerts;
 mod dashboards;
+mod exec;
 mod ops;
 mod schema;
+mod traces;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +31,11 @@ enum Command {
     Dashboards(dashboards::DashboardsArgs),
     /// Write Prometheus alerting and recording rules for a schema
     Alerts(alerts::AlertsArgs),
+    /// Run a command inside a span, handing it the trace context
+    Exec(exec::ExecArgs),
+    /// Answer questions from OTLP JSON Lines trace files
+    #[command(subcommand, flatten_help = true)]
+    Traces(traces::TracesCommand),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +43,7 @@ fn main() -> ExitCode {
         Command::Schema(cmd) => schema::run(cmd),
         Command::Dashboards(args) => dashboards::run(args),
         Command::Alerts(args) => alerts::run(args),
+        Command::Exec(args) => exec::run(args),
+        Command::Traces(cmd) => traces::run(cmd),
     }
 }

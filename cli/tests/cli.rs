@@ -1,18 +1,7 @@
 //! The `semtel` binary's basic commands.
 
-use std::process::Command;
-
-fn semtel(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_semtel"))
-        .args(args)
-        .output()
-        .expect("run semtel");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::semtel;
 
 #[test]
 fn help_and_version() {

@@ -49,6 +49,7 @@ pub mod __fuzz;
 
 pub use bridge::tracing::{SemtelFilter, TracingSpanExt, tracing_layer};
 pub use config::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
+pub use export::console::{format_duration, render_trace};
 pub use outcome::{ErrorType, Failure};
 pub use semtel_macros::{ErrorType, agent_step, metered, traced_task};
 pub use setup::{Builder, InitError, Telemetry, builder, init};

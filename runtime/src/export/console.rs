@@ -88,6 +88,40 @@ impl SpanSink for ConsoleSink {
     }
 }
 
+/// Renders the spans of one trace as the console exporter prints it: a
+/// `trace <id>` header, then one line per span (name, duration, status,
+/// attributes) indented under its parent, children in start order, each
+/// span's events on lines of their own between it and its children.
+///
+/// Spans whose parent is not among `spans` are shown as roots. `color`
+/// marks failures in red (ANSI escapes). Never panics, whatever the input.
+///
+/// ```
+/// use semtel::trace::{SpanRecord, Status};
+/// use opentelemetry::trace::{SpanId, TraceId};
+///
+/// let span = SpanRecord {
+///     trace_id: TraceId::from(7u128),
+///     span_id: SpanId::from(1u64),
+///     parent_span_id: SpanId::INVALID,
+///     parent_remote: false,
+///     name: "workflow".into(),
+///     kind: Default::default(),
+///     start: 0,
+///     end: 1_500_000,
+///     attributes: Vec::new(),
+///     events: Vec::new(),
+///     links: Vec::new(),
+///     status: Status::Unset,
+///     scope: "example",
+/// };
+/// let text = semtel::render_trace(&[span], false);
+/// assert_eq!(text, "trace 00000000000000000000000000000007\nworkflow  1.50 ms\n");
+/// ```
+pub fn render_trace(spans: &[SpanRecord], color: bool) -> String {
+    render(spans, color)
+}
+
 /// Renders one trace's spans as a tree, children in start order.
 pub(crate) fn render(spans: &[SpanRecord], color: bool) -> String {
     let ids: HashMap<SpanId, usize> = spans
@@ -100,96 +134,110 @@ pub(crate) fn render(spans: &[SpanRecord], color: bool) -> String {
         let parent = ids
             .get(&s.parent_span_id)
             .copied()
-            .filter(|_| !s.parent_remote);
+            .filter(|&p| !s.parent_remote && p != i);
         children.entry(parent).or_default().push(i);
     }
     for list in children.values_mut() {
         list.sort_by_key(|&i| (spans[i].start, i));
     }
-    let mut out = String::new();
-    let first = &spans[children[&None][0]];
-    let _ = write!(out, "trace {}", first.trace_id);
-    if first.parent_remote {
-        let _ = write!(out, " (continues remote parent {})", first.parent_span_id);
+    let mut roots = children.get(&None).cloned().unwrap_or_default();
+    if roots.is_empty() {
+        // Every span names another as its parent (a cycle): start anywhere.
+        roots.extend((0..spans.len()).min_by_key(|&i| (spans[i].start, i)));
     }
-    out.push('\n');
-    let roots = children.get(&None).cloned().unwrap_or_default();
-    for (n, &r) in roots.iter().enumerate() {
-        line(
-            &mut out,
-            spans,
-            &children,
-            r,
-            "",
-            n + 1 == roots.len(),
-            true,
-            color,
+    let mut tree = Tree {
+        spans,
+        children,
+        color,
+        out: String::new(),
+        shown: vec![false; spans.len()],
+    };
+    let Some(&first) = roots.first() else {
+        return tree.out;
+    };
+    let first = &spans[first];
+    let _ = write!(tree.out, "trace {}", first.trace_id);
+    if first.parent_remote {
+        let _ = write!(
+            tree.out,
+            " (continues remote parent {})",
+            first.parent_span_id
         );
     }
-    out
+    tree.out.push('\n');
+    for (n, &r) in roots.iter().enumerate() {
+        tree.line(r, "", n + 1 == roots.len(), true);
+    }
+    tree.out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn line(
-    out: &mut String,
-    spans: &[SpanRecord],
-    children: &HashMap<Option<usize>, Vec<usize>>,
-    i: usize,
-    prefix: &str,
-    last: bool,
-    top: bool,
+struct Tree<'a> {
+    spans: &'a [SpanRecord],
+    children: HashMap<Option<usize>, Vec<usize>>,
     color: bool,
-) {
-    let s = &spans[i];
-    let (branch, next) = match (top, last) {
-        (true, _) => ("", String::new()),
-        (false, true) => ("└── ", format!("{prefix}    ")),
-        (false, false) => ("├── ", format!("{prefix}│   ")),
-    };
-    let _ = write!(
-        out,
-        "{prefix}{branch}{}  {}",
-        s.name,
-        duration(s.duration_nanos())
-    );
-    match &s.status {
-        Status::Error(msg) => {
-            let (on, off) = if color {
-                ("\x1b[1;31m", "\x1b[0m")
-            } else {
-                ("", "")
-            };
-            let _ = write!(out, "  {on}✗ ERROR: {msg}{off}");
+    out: String,
+    shown: Vec<bool>,
+}
+
+impl Tree<'_> {
+    fn line(&mut self, i: usize, prefix: &str, last: bool, top: bool) {
+        if std::mem::replace(&mut self.shown[i], true) {
+            return;
         }
-        Status::Ok => out.push_str("  ✓ ok"),
-        Status::Unset => {}
-    }
-    for kv in &s.attributes {
-        let _ = write!(out, "  {}={}", kv.key, value(&kv.value));
-    }
-    out.push('\n');
-    for e in &s.events {
-        let cont = if top { "    " } else { &next };
-        let _ = write!(out, "{cont}  • event {}", e.name);
-        for kv in &e.attributes {
+        let s = &self.spans[i];
+        let (branch, child_prefix) = match (top, last) {
+            (true, _) => ("", String::new()),
+            (false, true) => ("└── ", format!("{prefix}    ")),
+            (false, false) => ("├── ", format!("{prefix}│   ")),
+        };
+        let out = &mut self.out;
+        let _ = write!(
+            out,
+            "{prefix}{branch}{}  {}",
+            s.name,
+            format_duration(s.duration_nanos())
+        );
+        match &s.status {
+            Status::Error(msg) => {
+                let (on, off) = if self.color {
+                    ("\x1b[1;31m", "\x1b[0m")
+                } else {
+                    ("", "")
+                };
+                let _ = write!(out, "  {on}✗ ERROR: {msg}{off}");
+            }
+            Status::Ok => out.push_str("  ✓ ok"),
+            Status::Unset => {}
+        }
+        for kv in &s.attributes {
             let _ = write!(out, "  {}={}", kv.key, value(&kv.value));
         }
         out.push('\n');
+        let kids = self.children.get(&Some(i)).cloned().unwrap_or_default();
+        // Events sit at the children's depth; the tree's line runs on past
+        // them when children follow.
+        let bar = if kids.is_empty() { "  " } else { "│ " };
+        for e in &s.events {
+            let _ = write!(out, "{child_prefix}{bar}• event {}", e.name);
+            for kv in &e.attributes {
+                let _ = write!(out, "  {}={}", kv.key, value(&kv.value));
+            }
+            out.push('\n');
+        }
+        for (n, &c) in kids.iter().enumerate() {
+            self.line(c, &child_prefix, n + 1 == kids.len(), false);
+        }
     }
-    let kids = children.get(&Some(i)).cloned().unwrap_or_default();
-    let child_prefix = if top { String::new() } else { next };
-    for (n, &c) in kids.iter().enumerate() {
-        line(
-            out,
-            spans,
-            children,
-            c,
-            &child_prefix,
-            n + 1 == kids.len(),
-            false,
-            color,
-        );
-    }
+}
+
+/// A duration in nanoseconds as the console exporter prints it: `850 ns`,
+/// `12.5 µs`, `1.50 ms`, `2.25 s`.
+///
+/// ```
+/// assert_eq!(semtel::format_duration(1_500_000), "1.50 ms");
+/// ```
+pub fn format_duration(nanos: u64) -> String {
+    duration(nanos)
 }
 
 fn duration(nanos: u64) -> String {
@@ -255,5 +303,41 @@ mod tests {
         assert_eq!(lines[2], "├── task a  1.50 ms  k=\"v\"");
         assert_eq!(lines[3], "│   └── step  1.50 ms  k=\"v\"");
         assert_eq!(lines[4], "└── task b  1.50 ms  ✗ ERROR: boom  k=\"v\"");
+    }
+
+    #[test]
+    fn event_lines_sit_at_the_depth_of_the_children() {
+        let event = |name: &'static str| crate::trace::SpanEvent {
+            name: name.into(),
+            time: 0,
+            attributes: vec![KeyValue::new("exception.type", "E")],
+        };
+        let mut root = span(1, 0, "workflow", 10, Status::Error("boom".into()));
+        root.events.push(event("exception"));
+        let mut leaf = span(3, 2, "step", 30, Status::Error("boom".into()));
+        leaf.events.push(event("exception"));
+        let spans = vec![root, span(2, 1, "task", 20, Status::Unset), leaf];
+        let text = render(&spans, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "workflow  1.50 ms  ✗ ERROR: boom  k=\"v\"");
+        assert_eq!(lines[2], "│ • event exception  exception.type=\"E\"");
+        assert_eq!(lines[3], "└── task  1.50 ms  k=\"v\"");
+        assert_eq!(lines[4], "    └── step  1.50 ms  ✗ ERROR: boom  k=\"v\"");
+        assert_eq!(
+            lines[5],
+            "          • event exception  exception.type=\"E\""
+        );
+    }
+
+    #[test]
+    fn odd_input_renders_without_panicking() {
+        assert_eq!(render(&[], false), "");
+        // Two spans naming each other as parent.
+        let spans = vec![
+            span(1, 2, "a", 10, Status::Unset),
+            span(2, 1, "b", 20, Status::Unset),
+        ];
+        let text = render(&spans, false);
+        assert_eq!(text.lines().count(), 3, "{text}");
     }
 }
