@@ -11,8 +11,12 @@ mod attr;
 mod check;
 mod derive;
 mod expand;
+mod inline;
 mod item;
+mod meter;
 mod schema;
+mod shape;
+mod value;
 
 use attr::Macro;
 use proc_macro::TokenStream;

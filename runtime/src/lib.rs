@@ -28,6 +28,7 @@ mod clock;
 pub mod config;
 mod content;
 mod export;
+mod macro_support;
 pub mod logs;
 mod metered;
 pub mod metrics;
