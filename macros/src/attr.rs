@@ -38,7 +38,14 @@ impl Macro {
             "metered" => Macro::Metered,
             _ => return None,
         };
-        let prefix: Vec<String> = path.segments.iter().rev().skip(1).rev().map(|s| s.ident.to_string()).collect();
+        let prefix: Vec<String> = path
+            .segments
+            .iter()
+            .rev()
+            .skip(1)
+            .rev()
+            .map(|s| s.ident.to_string())
+            .collect();
         let ours = match prefix.as_slice() {
             [] => path.leading_colon.is_none(),
             [one] if one == "semtel" || one == "semtel_macros" => true,

@@ -122,13 +122,7 @@ pub struct MeteredPlan {
 }
 
 /// Checks `args` of `which` and adds what they ask for to `plan`.
-pub fn add(
-    schema: &Schema,
-    which: Macro,
-    args: &Args,
-    plan: &mut Plan,
-    errors: &mut Errors,
-) {
+pub fn add(schema: &Schema, which: Macro, args: &Args, plan: &mut Plan, errors: &mut Errors) {
     let cx = Cx {
         schema,
         krate: &plan.krate,

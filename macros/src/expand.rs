@@ -129,17 +129,20 @@ fn span_setup(plan: &Plan, s: &SpanPlan) -> TokenStream {
         &static_name,
         |name| quote!(#k::__private::Site { name: #name, kind: #kind, scope: ::core::module_path!() }),
     );
+    let recording = quote! {
+        #set_attrs
+        #( __semtel_span.add_link(#links); )*
+        #pattern
+        #capture
+    };
+    let recording =
+        (!recording.is_empty()).then(|| quote!(if __semtel_span.is_recording() { #recording }));
     quote! {
         #define
         let mut __semtel_span = #k::__private::ActiveSpan::start(#get, #parent);
         #attrs
         #step
-        if __semtel_span.is_recording() {
-            #set_attrs
-            #( __semtel_span.add_link(#links); )*
-            #pattern
-            #capture
-        }
+        #recording
     }
 }
 

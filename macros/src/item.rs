@@ -183,7 +183,11 @@ fn function(
     let given_krate = args.as_ref().and_then(|a| a.krate.as_ref());
     let siblings = take_siblings(attrs, given_krate, &mut errors);
     let krate_path = given_krate
-        .or_else(|| siblings.iter().find_map(|s| s.args.as_ref()?.krate.as_ref()))
+        .or_else(|| {
+            siblings
+                .iter()
+                .find_map(|s| s.args.as_ref()?.krate.as_ref())
+        })
         .cloned();
     let krate = krate_path.map_or_else(|| quote!(::semtel), |p| p.to_token_stream());
     // The merged macros expand here: still use their imports, and the
@@ -225,7 +229,8 @@ fn function(
     let schema = match schema::current() {
         Ok(s) => s,
         Err(e) => {
-            out.errors.at(&sig.ident, format!("semtel: cannot load the schema: {e}"));
+            out.errors
+                .at(&sig.ident, format!("semtel: cannot load the schema: {e}"));
             return out;
         }
     };
@@ -275,9 +280,7 @@ fn is_skip(attr: &Attribute, krate: Option<&syn::Path>) -> bool {
 /// The name of an `impl` block's `Self` type (`Git` of `impl<T> Tool for Git<T>`).
 fn self_type_name(ty: &syn::Type) -> Option<String> {
     match ty {
-        syn::Type::Path(p) if p.qself.is_none() => {
-            Some(p.path.segments.last()?.ident.to_string())
-        }
+        syn::Type::Path(p) if p.qself.is_none() => Some(p.path.segments.last()?.ident.to_string()),
         syn::Type::Reference(r) => self_type_name(&r.elem),
         syn::Type::Paren(p) => self_type_name(&p.elem),
         _ => None,

@@ -36,7 +36,11 @@ impl Schema {
     fn path(&self, imported: bool, krate: &TokenStream, segs: &[String], at: At) -> TokenStream {
         let mut ts = self.root(imported, krate, at.first);
         for (i, seg) in segs.iter().enumerate() {
-            let span = if i + 1 == segs.len() { at.last } else { at.first };
+            let span = if i + 1 == segs.len() {
+                at.last
+            } else {
+                at.first
+            };
             let ident = ident(seg, span);
             ts.extend(quote_spanned!(at.first=> ::));
             ts.extend(quote!(#ident));

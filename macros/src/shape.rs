@@ -20,14 +20,21 @@ pub enum Shape<'a> {
     Async,
     /// `fn ... -> impl Future<Output = T>`: the body returns the future to
     /// instrument; `boxed` when the future must be `Unpin`.
-    ReturnsFuture { boxed: bool, output: Option<&'a Type> },
+    ReturnsFuture {
+        boxed: bool,
+        output: Option<&'a Type>,
+    },
     /// A method `#[async_trait]` already rewrote: `Box::pin(async move { .. })`.
     BoxedAsync(&'a syn::ExprAsync, Option<&'a Type>),
 }
 
 /// The shape of `sig`'s function, or an error for a return type the
 /// instrumentation cannot keep.
-pub fn of<'a>(sig: &'a Signature, attrs_track_caller: bool, block: &'a Block) -> syn::Result<Shape<'a>> {
+pub fn of<'a>(
+    sig: &'a Signature,
+    attrs_track_caller: bool,
+    block: &'a Block,
+) -> syn::Result<Shape<'a>> {
     if sig.asyncness.is_some() {
         return Ok(Shape::Async);
     }
@@ -117,11 +124,11 @@ fn future_output(output: &ReturnType) -> Option<&Type> {
             _ => None,
         }
     }
-    fn bounds(
-        b: &syn::punctuated::Punctuated<TypeParamBound, syn::Token![+]>,
-    ) -> Option<&Type> {
+    fn bounds(b: &syn::punctuated::Punctuated<TypeParamBound, syn::Token![+]>) -> Option<&Type> {
         b.iter().find_map(|b| match b {
-            TypeParamBound::Trait(t) => t.path.segments.iter().find_map(|s| output_of(&s.arguments)),
+            TypeParamBound::Trait(t) => {
+                t.path.segments.iter().find_map(|s| output_of(&s.arguments))
+            }
             _ => None,
         })
     }

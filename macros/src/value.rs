@@ -6,7 +6,7 @@
 //! one error that says which types fit, under the whole name and the whole
 //! expression.
 
-use crate::attr::{AttrArg, At, respan};
+use crate::attr::{At, AttrArg, respan};
 use crate::check::{Cx, Errors};
 use crate::schema;
 use proc_macro2::{Delimiter, Group, TokenStream};
@@ -64,13 +64,11 @@ pub fn key_value(
         }
         (kind, _) => {
             let helper = helper(kind);
-            // `krate::__private::<helper>` spans the name, so the compiler's
-            // "required by this call" label underlines all of it.
             let call = respan(quote!(#helper), at.last);
             let krate = cx.krate;
             let path = respan(quote!(#krate::__private::), at.first);
             let path = quote!(#path #call);
-            let arg = borrowed(value);
+            let arg = borrowed(value, at);
             Some(quote!(#path(#key, #arg)))
         }
     }
@@ -93,13 +91,12 @@ fn helper(kind: &TypeKind) -> syn::Ident {
     syn::Ident::new(name, proc_macro2::Span::call_site())
 }
 
-/// `&(expr)`, starting at the expression's first token and ending at its
-/// last, so type errors underline the whole expression.
-fn borrowed(e: &Expr) -> TokenStream {
-    let at = At::of(e);
+/// `&(expr)`, starting at the name's first token (`name`) and ending at the
+/// expression's last, so a type error underlines `name = expr` whole.
+fn borrowed(e: &Expr, name: At) -> TokenStream {
     let mut group = Group::new(Delimiter::Parenthesis, e.to_token_stream());
-    group.set_span(at.last);
-    let amp = quote_spanned!(at.first=> &);
+    group.set_span(At::of(e).last);
+    let amp = quote_spanned!(name.first=> &);
     quote!(#amp #group)
 }
 

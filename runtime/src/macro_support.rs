@@ -101,9 +101,12 @@ pub fn short_type_name(full: &str) -> &str {
 }
 
 // ---- attribute values: one trait per schema type ----
+//
+// The macros pass each `attrs(...)` value through the function of its
+// attribute's type; the trait bound's message says which Rust types fit.
 
 macro_rules! value_kind {
-    ($(#[$doc:meta])* $trait:ident, $fn:ident, $key:ty, $message:literal, $label:literal) => {
+    ($(#[$doc:meta])* $trait:ident, $key:ty, $message:literal, $label:literal) => {
         $(#[$doc])*
         #[diagnostic::on_unimplemented(
             message = $message,
@@ -114,74 +117,116 @@ macro_rules! value_kind {
 
         #[diagnostic::do_not_recommend]
         impl<V: IntoValue<$key> + Clone> $trait for V {}
-
-        /// The key-value pair for a borrowed value (cloned).
-        #[inline]
-        pub fn $fn<V: $trait>(key: Key<$key>, value: &V) -> KeyValue {
-            key.value_ref(value)
-        }
     };
 }
 
 value_kind!(
     /// A value of a `string` attribute.
-    StringValue, string_value, str,
+    StringValue, str,
     "`{Self}` is not a string",
     "expected a string (&str, String, &String, Cow<'static, str>, Arc<str>)"
 );
 value_kind!(
     /// A value of an `int` attribute.
-    IntValue, int_value, i64,
+    IntValue, i64,
     "`{Self}` is not an integer",
     "expected an integer (i64, i32, i16, i8, u32, u16, u8; u64, usize, isize saturate)"
 );
 value_kind!(
     /// A value of a `double` attribute.
-    DoubleValue, double_value, f64,
+    DoubleValue, f64,
     "`{Self}` is not a floating-point number",
     "expected a floating-point number (f64, f32)"
 );
 value_kind!(
     /// A value of a `boolean` attribute.
-    BoolValue, bool_value, bool,
+    BoolValue, bool,
     "`{Self}` is not a bool",
     "expected a bool"
 );
 value_kind!(
     /// A value of a `string[]` attribute.
-    StringsValue, strings_value, [String],
+    StringsValue, [String],
     "`{Self}` is not a list of strings",
     "expected a list of strings (Vec<S>, &[S], [S; N] with S: AsRef<str>)"
 );
 value_kind!(
     /// A value of an `int[]` attribute.
-    IntsValue, ints_value, [i64],
+    IntsValue, [i64],
     "`{Self}` is not a list of i64",
     "expected a list of i64 (Vec<i64>, &[i64], [i64; N])"
 );
 value_kind!(
     /// A value of a `double[]` attribute.
-    DoublesValue, doubles_value, [f64],
+    DoublesValue, [f64],
     "`{Self}` is not a list of f64",
     "expected a list of f64 (Vec<f64>, &[f64], [f64; N])"
 );
 value_kind!(
     /// A value of a `boolean[]` attribute.
-    BoolsValue, bools_value, [bool],
+    BoolsValue, [bool],
     "`{Self}` is not a list of bool",
     "expected a list of bool (Vec<bool>, &[bool], [bool; N])"
 );
 value_kind!(
     /// A value of an `any` attribute.
-    AnyAttrValue, any_value, AnyValue,
+    AnyAttrValue, AnyValue,
     "`{Self}` is not a string, number, bool or OpenTelemetry value",
     "expected &'static str, String, i64, f64, bool or opentelemetry::Value"
 );
 
+// Written out rather than generated, so that the compiler's "required by a
+// bound" note shows one plain line.
+
+/// A `string` attribute's pair.
+pub fn string_value<V: StringValue>(key: Key<str>, value: &V) -> KeyValue {
+    key.value_ref(value)
+}
+
+/// An `int` attribute's pair.
+pub fn int_value<V: IntValue>(key: Key<i64>, value: &V) -> KeyValue {
+    key.value_ref(value)
+}
+
+/// A `double` attribute's pair.
+pub fn double_value<V: DoubleValue>(key: Key<f64>, value: &V) -> KeyValue {
+    key.value_ref(value)
+}
+
+/// A `boolean` attribute's pair.
+pub fn bool_value<V: BoolValue>(key: Key<bool>, value: &V) -> KeyValue {
+    key.value_ref(value)
+}
+
+/// A `string[]` attribute's pair.
+pub fn strings_value<V: StringsValue>(key: Key<[String]>, value: &V) -> KeyValue {
+    key.value_ref(value)
+}
+
+/// An `int[]` attribute's pair.
+pub fn ints_value<V: IntsValue>(key: Key<[i64]>, value: &V) -> KeyValue {
+    key.value_ref(value)
+}
+
+/// A `double[]` attribute's pair.
+pub fn doubles_value<V: DoublesValue>(key: Key<[f64]>, value: &V) -> KeyValue {
+    key.value_ref(value)
+}
+
+/// A `boolean[]` attribute's pair.
+pub fn bools_value<V: BoolsValue>(key: Key<[bool]>, value: &V) -> KeyValue {
+    key.value_ref(value)
+}
+
+/// An `any` attribute's pair.
+pub fn any_value<V: AnyAttrValue>(key: Key<AnyValue>, value: &V) -> KeyValue {
+    key.value_ref(value)
+}
+
 /// A value of an enum attribute.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a `{E}`",
-    label = "expected a `{E}`, or a string literal naming one of its values",
+    message = "`{Self}` is not a value of `{E}`",
+    label = "expected `{E}`, or a string literal naming one of its values",
     note = "the attribute's values come from its definition in the schema"
 )]
 pub trait EnumValue<E>: IntoValue<E> + Clone {}
@@ -189,8 +234,7 @@ pub trait EnumValue<E>: IntoValue<E> + Clone {}
 #[diagnostic::do_not_recommend]
 impl<E, V: IntoValue<E> + Clone> EnumValue<E> for V {}
 
-/// The key-value pair for a borrowed enum value.
-#[inline]
+/// An enum attribute's pair.
 pub fn enum_value<E: AttributeEnum, V: EnumValue<E>>(key: Key<E>, value: &V) -> KeyValue {
     key.value_ref(value)
 }

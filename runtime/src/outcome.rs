@@ -257,10 +257,16 @@ mod tests {
         );
         let r: Result<(), Shown> = Err(Shown);
         let f = (&&&Outcome(&r)).semtel_outcome().unwrap();
-        assert_eq!((f.error_type.as_ref(), f.message()), ("_OTHER", "shown".into()));
+        assert_eq!(
+            (f.error_type.as_ref(), f.message()),
+            ("_OTHER", "shown".into())
+        );
         let r: Result<(), Plain> = Err(Plain);
         let f = (&&&Outcome(&r)).semtel_outcome().unwrap();
-        assert_eq!((f.error_type.as_ref(), f.message()), ("_OTHER", "Plain".into()));
+        assert_eq!(
+            (f.error_type.as_ref(), f.message()),
+            ("_OTHER", "Plain".into())
+        );
         let r: Result<u8, Shown> = Ok(1);
         assert!((&&&Outcome(&r)).semtel_outcome().is_none());
         assert!((&&&Outcome(&5u32)).semtel_outcome().is_none());
@@ -271,14 +277,20 @@ mod tests {
         use std::io::{Error, ErrorKind};
         let r: Result<(), Error> = Err(Error::new(ErrorKind::NotFound, "no such file"));
         let f = (&&&Outcome(&r)).semtel_outcome().unwrap();
-        assert_eq!((f.error_type.as_ref(), f.message()), ("not_found", "no such file".into()));
+        assert_eq!(
+            (f.error_type.as_ref(), f.message()),
+            ("not_found", "no such file".into())
+        );
         let boxed: Result<(), Box<dyn std::error::Error + Send + Sync>> =
             Err(Error::from(ErrorKind::TimedOut).into());
         let f = (&&&Outcome(&boxed)).semtel_outcome().unwrap();
         assert_eq!(f.error_type, "timed_out");
         let boxed: Result<(), Box<dyn std::error::Error>> = Err("plain text".into());
         let f = (&&&Outcome(&boxed)).semtel_outcome().unwrap();
-        assert_eq!((f.error_type.as_ref(), f.message()), ("_OTHER", "plain text".into()));
+        assert_eq!(
+            (f.error_type.as_ref(), f.message()),
+            ("_OTHER", "plain text".into())
+        );
         assert_eq!(io_kind(ErrorKind::IsADirectory), "is_a_directory");
         assert_eq!(io_kind(ErrorKind::Other), "_OTHER");
     }

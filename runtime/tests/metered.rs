@@ -17,10 +17,13 @@ impl fmt::Display for PushError {
     }
 }
 
-
 #[metered]
 fn metered_plain(fail: bool) -> Result<u32, PushError> {
-    if fail { Err(PushError::Rejected) } else { Ok(1) }
+    if fail {
+        Err(PushError::Rejected)
+    } else {
+        Ok(1)
+    }
 }
 
 #[metered]

@@ -43,7 +43,11 @@ fn first_char(text: &str) -> Option<char> {
 fn track_caller_keeps_the_caller_and_sees_every_exit() {
     let cap = testing::capture();
     let (at, line) = (where_called(), line!());
-    assert_eq!((at.file(), at.line()), (file!(), line), "the caller's location");
+    assert_eq!(
+        (at.file(), at.line()),
+        (file!(), line),
+        "the caller's location"
+    );
     cap.span("where_called");
 
     assert_eq!(parse_digit(""), Ok(0), "an early `return`");
@@ -94,10 +98,7 @@ fn give_up(reason: &str) -> ! {
 fn a_diverging_function_ends_its_span_when_it_panics() {
     let cap = testing::capture();
     assert!(std::panic::catch_unwind(|| give_up("no route")).is_err());
-    assert_eq!(
-        cap.span("give_up").status,
-        Status::Error("panicked".into())
-    );
+    assert_eq!(cap.span("give_up").status, Status::Error("panicked".into()));
     assert_eq!(
         cap.metric_value(
             "function.calls",
