@@ -98,6 +98,7 @@ pub fn metered(args: TokenStream, item: TokenStream) -> TokenStream {
 /// low-cardinality `error.type`: on an enum, each variant's name in
 /// snake_case (override with `#[error_type("...")]` on a variant); on a struct,
 /// its name in snake_case (or the `#[error_type("...")]` on the struct).
+/// `#[error_type(crate = path)]` on the type names a renamed semtel.
 #[proc_macro_derive(ErrorType, attributes(error_type))]
 pub fn derive_error_type(input: TokenStream) -> TokenStream {
     derive::error_type(input.into()).into()

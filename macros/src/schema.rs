@@ -18,6 +18,15 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// A schema of the bundled conventions' kind (no module of the crate's own).
+    #[cfg(test)]
+    pub fn of(registry: Registry) -> Schema {
+        Schema {
+            registry,
+            user_module: None,
+        }
+    }
+
     /// The Rust path (spanned at `span`) of the module holding `imported` or
     /// local items; `krate` is the path of the semtel crate.
     pub fn root(&self, imported: bool, krate: &TokenStream, span: Span) -> TokenStream {

@@ -108,3 +108,31 @@ fn literal_str(e: &Expr) -> Option<&LitStr> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Schema;
+
+    #[test]
+    fn a_template_attribute_cannot_be_set_in_attrs() {
+        let mut registry = semtel_codegen::bundled().unwrap();
+        let def = registry.attributes.get_mut("gen_ai.agent.name").unwrap();
+        def.ty.template = true;
+        let def = def.clone();
+        let schema = Schema::of(registry);
+        let krate = quote!(::semtel);
+        let cx = Cx {
+            schema: &schema,
+            krate: &krate,
+        };
+        let arg: AttrArg = syn::parse_quote!(gen_ai.agent.name = name);
+        let mut errors = Errors::default();
+        assert!(key_value(&cx, &arg, &def, &mut errors).is_none());
+        let message = errors.finish().unwrap_err().to_string();
+        assert!(
+            message.contains("`gen_ai.agent.name` is a template attribute"),
+            "{message}"
+        );
+    }
+}

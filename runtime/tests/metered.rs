@@ -263,3 +263,15 @@ fn siblings_are_recognised_by_their_path() {
     cap.span("sibling.foreign");
     assert_eq!(exemplar("foreign_path"), None);
 }
+
+#[derive(Debug, telemetry::ErrorType)]
+#[error_type(crate = telemetry)]
+enum RenamedError {
+    Offline,
+}
+
+#[test]
+fn the_derive_takes_a_renamed_crate_too() {
+    use telemetry::ErrorType as _;
+    assert_eq!(RenamedError::Offline.error_type(), "offline");
+}

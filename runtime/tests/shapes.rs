@@ -12,6 +12,15 @@ fn error_type(s: &SpanRecord) -> Option<String> {
     s.attribute("error.type").map(|v| v.as_str().into_owned())
 }
 
+/// The statuses of the spans called `name`, in the order they ended.
+fn statuses(cap: &testing::Capture, name: &str) -> Vec<Status> {
+    cap.spans()
+        .into_iter()
+        .filter(|s| s.name == name)
+        .map(|s| s.status)
+        .collect()
+}
+
 // ---- #[track_caller] ----
 
 #[traced_task]
@@ -53,14 +62,8 @@ fn track_caller_keeps_the_caller_and_sees_every_exit() {
     assert_eq!(parse_digit(""), Ok(0), "an early `return`");
     assert_eq!(parse_digit("7"), Ok(7));
     assert!(parse_digit("x").is_err(), "a `?`");
-    let spans: Vec<_> = cap
-        .spans()
-        .into_iter()
-        .filter(|s| s.name == "parse_digit")
-        .collect();
-    assert_eq!(spans.len(), 3);
     assert_eq!(
-        spans.iter().map(|s| s.status.clone()).collect::<Vec<_>>(),
+        statuses(&cap, "parse_digit"),
         [
             Status::Unset,
             Status::Unset,
@@ -77,13 +80,7 @@ fn track_caller_keeps_the_caller_and_sees_every_exit() {
 
     assert_eq!(first_char("abc"), Some('A'));
     assert_eq!(first_char(""), None);
-    assert_eq!(
-        cap.spans()
-            .iter()
-            .filter(|s| s.name == "first_char")
-            .count(),
-        2
-    );
+    assert_eq!(statuses(&cap, "first_char").len(), 2);
 }
 
 // ---- -> ! ----
@@ -127,13 +124,10 @@ fn an_unpin_future_stays_unpin() {
         .unwrap();
     assert_eq!(rt.block_on(needs_unpin(ready_later(3))), Ok(3));
     assert!(rt.block_on(ready_later(0)).is_err());
-    let spans: Vec<_> = cap
-        .spans()
-        .into_iter()
-        .filter(|s| s.name == "ready_later")
-        .collect();
-    assert_eq!(spans.len(), 2);
-    assert_eq!(spans[1].status, Status::Error("zero".into()));
+    assert_eq!(
+        statuses(&cap, "ready_later"),
+        [Status::Unset, Status::Error("zero".into())]
+    );
 }
 
 // ---- error.type of standard errors ----
