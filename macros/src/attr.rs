@@ -26,14 +26,35 @@ impl Macro {
         }
     }
 
-    /// The macro an attribute path names, if it is one of ours.
-    pub fn of_path(path: &syn::Path) -> Option<Macro> {
-        match path.segments.last()?.ident.to_string().as_str() {
-            "traced_task" => Some(Macro::TracedTask),
-            "agent_step" => Some(Macro::AgentStep),
-            "metered" => Some(Macro::Metered),
-            _ => None,
-        }
+    /// The macro an attribute path names, if it is one of ours: a bare
+    /// `metered` (as imported from semtel), `semtel::metered`,
+    /// `semtel_macros::metered`, or `<krate>::metered` for the path given as
+    /// `crate = ...`. `other_crate::metered` is someone else's.
+    pub fn of_path(path: &syn::Path, krate: Option<&syn::Path>) -> Option<Macro> {
+        let last = path.segments.last()?;
+        let which = match last.ident.to_string().as_str() {
+            "traced_task" => Macro::TracedTask,
+            "agent_step" => Macro::AgentStep,
+            "metered" => Macro::Metered,
+            _ => return None,
+        };
+        let prefix: Vec<String> = path
+            .segments
+            .iter()
+            .rev()
+            .skip(1)
+            .rev()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let ours = match prefix.as_slice() {
+            [] => path.leading_colon.is_none(),
+            [one] if one == "semtel" || one == "semtel_macros" => true,
+            _ => krate.is_some_and(|k| {
+                let k: Vec<String> = k.segments.iter().map(|s| s.ident.to_string()).collect();
+                k == prefix
+            }),
+        };
+        ours.then_some(which)
     }
 
     fn options(self) -> &'static [(&'static str, Shape)] {
@@ -49,6 +70,7 @@ impl Macro {
                 ("attrs", Attrs),
                 ("error_type", Lit),
                 ("skip", Flag),
+                ("crate", Crate),
             ],
             Macro::AgentStep => &[
                 ("operation", Word),
@@ -63,6 +85,7 @@ impl Macro {
                 ("root", Flag),
                 ("links", Values),
                 ("error_type", Lit),
+                ("crate", Crate),
             ],
             Macro::Metered => &[
                 ("duration", Dotted),
@@ -70,6 +93,7 @@ impl Macro {
                 ("errors", Dotted),
                 ("in_flight", Dotted),
                 ("attrs", Attrs),
+                ("crate", Crate),
             ],
         }
     }
@@ -94,6 +118,8 @@ enum Shape {
     Attrs,
     /// `key(input = <expr>, output)`
     Capture,
+    /// `crate = path` or `crate = "path"`
+    Crate,
 }
 
 /// A dotted schema name as written (`gen_ai.agent.name`), keeping its tokens
@@ -118,6 +144,55 @@ impl DottedName {
     pub fn span(&self) -> Span {
         self.segments[0].span()
     }
+
+    /// Where the whole name was written.
+    pub fn at(&self) -> At {
+        At::of(self)
+    }
+}
+
+/// Where something was written: the spans of its first and last tokens.
+/// Generated code that starts at `first` and ends at `last` makes the
+/// compiler's errors underline all of it (a span cannot be joined on stable).
+#[derive(Clone, Copy)]
+pub struct At {
+    pub first: Span,
+    pub last: Span,
+}
+
+impl At {
+    /// The first and last tokens of `tokens`.
+    pub fn of(tokens: impl ToTokens) -> At {
+        let mut iter = tokens.into_token_stream().into_iter();
+        let first = iter.next().map_or_else(Span::call_site, |t| t.span());
+        let last = iter.last().map_or(first, |t| t.span());
+        At { first, last }
+    }
+
+    /// Both ends at one span.
+    pub fn one(span: Span) -> At {
+        At {
+            first: span,
+            last: span,
+        }
+    }
+}
+
+/// `tokens` with every span set to `span`.
+pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut n = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                n.set_span(span);
+                t = n.into();
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }
 
 impl Parse for DottedName {
@@ -144,6 +219,7 @@ impl ToTokens for DottedName {
 }
 
 /// `dotted.name = <expr>`.
+#[derive(Clone)]
 pub struct AttrArg {
     pub name: DottedName,
     pub value: Expr,
@@ -161,6 +237,7 @@ impl Parse for AttrArg {
 }
 
 /// One entry of `capture(...)`: `input = <expr>` or `output`.
+#[derive(Clone)]
 pub enum CaptureArg {
     Input(Ident, Expr),
     Output(Ident),
@@ -184,7 +261,7 @@ impl Parse for CaptureArg {
 }
 
 /// Every option of one macro invocation, as written.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Args {
     pub name: Option<LitStr>,
     pub span: Option<DottedName>,
@@ -206,6 +283,8 @@ pub struct Args {
     pub calls: Option<DottedName>,
     pub errors: Option<DottedName>,
     pub in_flight: Option<DottedName>,
+    /// `crate = path`: where semtel is, for a renamed dependency.
+    pub krate: Option<syn::Path>,
 }
 
 impl Args {
@@ -213,6 +292,31 @@ impl Args {
     pub fn parse(which: Macro, tokens: TokenStream) -> syn::Result<Args> {
         let parser = |input: ParseStream| parse_args(which, input);
         syn::parse::Parser::parse2(parser, tokens)
+    }
+
+    /// Every expression the options hold, as tokens (to find the
+    /// parameters they use).
+    pub fn expressions(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        let single = [
+            &self.parent,
+            &self.agent,
+            &self.tool,
+            &self.model,
+            &self.provider,
+        ];
+        for e in single.into_iter().flatten().chain(&self.links) {
+            e.to_tokens(&mut out);
+        }
+        for a in &self.attrs {
+            a.value.to_tokens(&mut out);
+        }
+        for c in &self.capture {
+            if let CaptureArg::Input(_, e) = c {
+                e.to_tokens(&mut out);
+            }
+        }
+        out
     }
 }
 
@@ -299,6 +403,16 @@ fn parse_value(args: &mut Args, key: &Ident, shape: Shape, input: ParseStream) -
                         .collect()
                 }
             }
+        }
+        Shape::Crate => {
+            let _: Token![=] = input.parse()?;
+            args.krate = Some(if input.peek(LitStr) {
+                input
+                    .parse::<LitStr>()?
+                    .parse_with(syn::Path::parse_mod_style)?
+            } else {
+                input.call(syn::Path::parse_mod_style)?
+            });
         }
         Shape::Lit | Shape::Dotted | Shape::Word | Shape::Value => {
             let _: Token![=] = input.parse()?;

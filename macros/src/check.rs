@@ -1,16 +1,16 @@
 //! Checks macro arguments against the schema and turns them into a [`Plan`]
 //! of typed expressions. Every error points at the user's token and names the
-//! schema item.
+//! schema item; one mistake gives one error (no follow-on errors about what
+//! the mistaken name would have satisfied).
 
 use crate::attr::{Args, AttrArg, CaptureArg, DottedName, Macro};
-use crate::schema::{self, Schema};
+use crate::schema::Schema;
+use crate::value;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
-use semtel_codegen::model::{
-    Attribute, Instrument, MemberValue, Metric, Requirement, Scalar, TypeKind,
-};
+use semtel_codegen::model::{Attribute, Metric, Requirement, TypeKind};
 use semtel_codegen::names;
-use syn::{Expr, ExprLit, Ident, Lit, LitStr};
+use syn::{Expr, Ident, LitStr, Signature};
 
 /// Errors collected across all arguments, so one compile shows them all.
 #[derive(Default)]
@@ -28,22 +28,81 @@ impl Errors {
         self.push(syn::Error::new_spanned(tokens, msg));
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
     pub fn finish(self) -> Result<(), syn::Error> {
         self.0.map_or(Ok(()), Err)
     }
 }
 
+/// The name a function is known by in span names and the `function` attribute.
+pub enum FnName {
+    /// Known now: `execute_task`, or `Git::call` when the `impl` block's
+    /// attribute names the type.
+    Fixed(String),
+    /// A method whose `Self` type is known only where it runs: `call`,
+    /// qualified at run time with the type's name.
+    Method(String),
+}
+
+impl FnName {
+    /// `sig`'s name: qualified by `self_name` when known, else by `Self` at
+    /// run time when the signature shows it is a method.
+    fn of(sig: &Signature, self_name: Option<&str>) -> FnName {
+        let name = sig.ident.to_string();
+        match self_name {
+            Some(ty) => FnName::Fixed(format!("{ty}::{name}")),
+            None if sig.receiver().is_some() || mentions_self(sig.to_token_stream()) => {
+                FnName::Method(name)
+            }
+            None => FnName::Fixed(name),
+        }
+    }
+
+    /// The name, without a qualifier still to come.
+    pub fn text(&self) -> &str {
+        match self {
+            FnName::Fixed(n) | FnName::Method(n) => n,
+        }
+    }
+}
+
+fn mentions_self(ts: TokenStream) -> bool {
+    ts.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == "Self",
+        proc_macro2::TokenTree::Group(g) => mentions_self(g.stream()),
+        _ => false,
+    })
+}
+
 /// Everything an expansion does, already checked.
-#[derive(Default)]
 pub struct Plan {
+    /// The path of the semtel crate (`::semtel`, or the `crate = ...` given).
+    pub krate: TokenStream,
+    pub function: FnName,
     pub span: Option<SpanPlan>,
     pub metered: Option<MeteredPlan>,
+}
+
+impl Plan {
+    pub fn new(krate: TokenStream, sig: &Signature, self_name: Option<&str>) -> Plan {
+        Plan {
+            krate,
+            function: FnName::of(sig, self_name),
+            span: None,
+            metered: None,
+        }
+    }
 }
 
 /// The span around the function.
 pub struct SpanPlan {
     /// The name, or a pattern with `{attribute}` placeholders.
     pub name: String,
+    /// The name is the function's, still to be qualified with `Self` at run time.
+    pub per_self: bool,
     pub kind: TokenStream,
     pub parent: TokenStream,
     /// `(attribute id, KeyValue expression)`.
@@ -63,22 +122,25 @@ pub struct MeteredPlan {
 }
 
 /// Checks `args` of `which` and adds what they ask for to `plan`.
-pub fn add(
-    schema: &Schema,
-    which: Macro,
-    args: &Args,
-    fn_name: &Ident,
-    plan: &mut Plan,
-    errors: &mut Errors,
-) {
+pub fn add(schema: &Schema, which: Macro, args: &Args, plan: &mut Plan, errors: &mut Errors) {
+    let cx = Cx {
+        schema,
+        krate: &plan.krate,
+    };
     match which {
-        Macro::TracedTask => plan.span = task(schema, args, fn_name, errors),
-        Macro::AgentStep => plan.span = step(schema, args, errors),
-        Macro::Metered => plan.metered = metered(schema, args, errors),
+        Macro::TracedTask => plan.span = task(&cx, args, &plan.function, errors),
+        Macro::AgentStep => plan.span = step(&cx, args, errors),
+        Macro::Metered => plan.metered = crate::meter::metered(&cx, args, errors),
     }
 }
 
-fn kind_tokens(word: &str, span: Span) -> Option<TokenStream> {
+/// What checking needs: the schema and where semtel is.
+pub struct Cx<'a> {
+    pub schema: &'a Schema,
+    pub krate: &'a TokenStream,
+}
+
+fn kind_tokens(krate: &TokenStream, word: &str, span: Span) -> Option<TokenStream> {
     let v = match word {
         "internal" => "Internal",
         "client" => "Client",
@@ -88,27 +150,32 @@ fn kind_tokens(word: &str, span: Span) -> Option<TokenStream> {
         _ => return None,
     };
     let v = Ident::new(v, span);
-    Some(quote_spanned!(span=> ::semtel::__private::SpanKind::#v))
+    Some(quote_spanned!(span=> #krate::__private::SpanKind::#v))
 }
 
-fn parent(args: &Args, errors: &mut Errors) -> TokenStream {
+fn internal(krate: &TokenStream) -> TokenStream {
+    quote!(#krate::__private::SpanKind::Internal)
+}
+
+fn parent(krate: &TokenStream, args: &Args, errors: &mut Errors) -> TokenStream {
     match (&args.parent, &args.root) {
         (Some(_), Some(root)) => {
             errors.at(root, "`root` and `parent` contradict each other; use one");
-            quote!(::semtel::__private::Parent::Current)
+            quote!(#krate::__private::Parent::Current)
         }
-        (Some(p), None) => quote!(::semtel::__private::Parent::Explicit(#p)),
-        (None, Some(_)) => quote!(::semtel::__private::Parent::Root),
-        (None, None) => quote!(::semtel::__private::Parent::Current),
+        (Some(p), None) => quote!(#krate::__private::Parent::Explicit(#p)),
+        (None, Some(_)) => quote!(#krate::__private::Parent::Root),
+        (None, None) => quote!(#krate::__private::Parent::Current),
     }
 }
 
-fn task(schema: &Schema, args: &Args, fn_name: &Ident, errors: &mut Errors) -> Option<SpanPlan> {
-    let attrs = attributes(schema, &args.attrs, errors);
+fn task(cx: &Cx, args: &Args, function: &FnName, errors: &mut Errors) -> Option<SpanPlan> {
+    let attrs = attributes(cx, &args.attrs, errors);
     let mut name = args
         .name
         .as_ref()
-        .map_or_else(|| fn_name.to_string(), LitStr::value);
+        .map_or_else(|| function.text().to_string(), LitStr::value);
+    let mut per_self = args.name.is_none() && matches!(function, FnName::Method(_));
     let mut kind = None;
     if let Some(def_name) = &args.span {
         if let Some(n) = &args.name {
@@ -119,30 +186,37 @@ fn task(schema: &Schema, args: &Args, fn_name: &Ident, errors: &mut Errors) -> O
         }
         let id = def_name.text();
         let id = id.strip_prefix("span.").unwrap_or(&id).to_string();
-        match schema.registry.spans.get(&id) {
+        match cx.schema.registry.spans.get(&id) {
             None => {
                 let hint =
-                    names::did_you_mean(&id, schema.registry.spans.keys().map(String::as_str));
+                    names::did_you_mean(&id, cx.schema.registry.spans.keys().map(String::as_str));
                 errors.at(def_name, format!("unknown span definition `{id}`{hint}"));
             }
             Some(def) => {
                 name = def.name.clone();
-                kind = kind_tokens(def.kind.name(), def_name.span());
-                require(&id, def_name, &def.attributes, &attrs, &[], errors);
+                per_self = false;
+                kind = kind_tokens(cx.krate, def.kind.name(), def_name.span());
+                require(&id, def_name, &def.attributes, &attrs, &args.attrs, errors);
             }
         }
     }
     if let Some(k) = &args.kind {
-        match kind_tokens(&k.to_string(), k.span()) {
+        match kind_tokens(cx.krate, &k.to_string(), k.span()) {
             Some(t) => kind = Some(t),
-            None => errors.at(k, format!("unknown span kind `{k}`; expected internal, client, server, producer or consumer")),
+            None => errors.at(
+                k,
+                format!(
+                    "unknown span kind `{k}`; expected internal, client, server, producer or consumer"
+                ),
+            ),
         }
     }
     Some(SpanPlan {
         name,
-        kind: kind.unwrap_or_else(|| quote!(::semtel::__private::SpanKind::Internal)),
-        parent: parent(args, errors),
-        attrs,
+        per_self,
+        kind: kind.unwrap_or_else(|| internal(cx.krate)),
+        parent: parent(cx.krate, args, errors),
+        attrs: attrs.values,
         links: args.links.clone(),
         error_type: args.error_type.clone(),
         step_metric_attrs: None,
@@ -151,20 +225,28 @@ fn task(schema: &Schema, args: &Args, fn_name: &Ident, errors: &mut Errors) -> O
     })
 }
 
-/// Reports required attributes of a span definition that are not given.
+/// Reports required attributes of a span definition that are not given,
+/// except one the user evidently meant with a misspelled name (already an
+/// error of its own).
 fn require(
     id: &str,
     at: &dyn ToTokens,
     uses: &[semtel_codegen::model::AttrUse],
-    given: &[(String, TokenStream)],
-    implied: &[&str],
+    given: &Checked,
+    written: &[AttrArg],
     errors: &mut Errors,
 ) {
     let missing: Vec<&str> = uses
         .iter()
         .filter(|u| u.requirement == Requirement::Required)
         .map(|u| u.id.as_str())
-        .filter(|r| !given.iter().any(|(g, _)| g == r) && !implied.contains(r))
+        .filter(|r| !given.values.iter().any(|(g, _)| g == r))
+        .filter(|r| {
+            !written
+                .iter()
+                .filter(|w| given.unknown.contains(&w.name.text()))
+                .any(|w| names::closest(&w.name.text(), [*r]).is_some())
+        })
         .collect();
     if !missing.is_empty() {
         let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
@@ -198,7 +280,8 @@ fn operation_span(op: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn step(schema: &Schema, args: &Args, errors: &mut Errors) -> Option<SpanPlan> {
+fn step(cx: &Cx, args: &Args, errors: &mut Errors) -> Option<SpanPlan> {
+    let schema = cx.schema;
     let op_attr = schema.registry.attributes.get("gen_ai.operation.name")?;
     let TypeKind::Enum(ops) = &op_attr.ty.kind else {
         return None;
@@ -232,7 +315,7 @@ fn step(schema: &Schema, args: &Args, errors: &mut Errors) -> Option<SpanPlan> {
     ] {
         if let Some(e) = field {
             let name: DottedName = syn::parse_str(id).ok()?;
-            let name = respan(name, expr_span(e));
+            let name = respan_name(name, crate::attr::At::of(e).first);
             written.push(AttrArg {
                 name,
                 value: e.clone(),
@@ -240,23 +323,25 @@ fn step(schema: &Schema, args: &Args, errors: &mut Errors) -> Option<SpanPlan> {
         }
     }
     if let Some(s) = &args.step {
-        let name = respan(syn::parse_str("orchestration.step.name").ok()?, s.span());
+        let name = respan_name(syn::parse_str("orchestration.step.name").ok()?, s.span());
         written.push(AttrArg {
             name,
             value: syn::parse_quote!(#s),
         });
     }
-    let mut attrs = attributes(schema, &written, errors);
-    attrs.extend(attributes(schema, &args.attrs, errors));
+    let mut attrs = attributes(cx, &written, errors);
+    let own = attributes(cx, &args.attrs, errors);
+    attrs.values.extend(own.values);
+    attrs.unknown.extend(own.unknown);
     let (def_id, name) = operation_span(&op);
-    let mut kind = quote!(::semtel::__private::SpanKind::Internal);
+    let mut kind = internal(cx.krate);
     if let Some(def) = schema.registry.spans.get(def_id) {
-        kind = kind_tokens(def.kind.name(), op_span).unwrap_or(kind);
+        kind = kind_tokens(cx.krate, def.kind.name(), op_span).unwrap_or(kind);
         let at: TokenStream = match &args.operation {
             Some(w) => w.to_token_stream(),
             None => quote_spanned!(Span::call_site()=> agent_step),
         };
-        require(def_id, &at, &def.attributes, &attrs, &[], errors);
+        require(def_id, &at, &def.attributes, &attrs, &args.attrs, errors);
     }
     let step_metric_attrs = schema
         .registry
@@ -264,6 +349,7 @@ fn step(schema: &Schema, args: &Args, errors: &mut Errors) -> Option<SpanPlan> {
         .get("orchestration.step.duration")
         .map(|m| {
             attrs
+                .values
                 .iter()
                 .map(|(id, _)| id.clone())
                 .filter(|id| allowed_on(schema, m, id))
@@ -279,7 +365,7 @@ fn step(schema: &Schema, args: &Args, errors: &mut Errors) -> Option<SpanPlan> {
             .registry
             .attributes
             .get(id)
-            .map(|a| schema.attribute_path(a, span))
+            .map(|a| schema.attribute_path(a, cx.krate, crate::attr::At::one(span)))
     };
     let mut capture_input = Vec::new();
     let mut capture_output = None;
@@ -293,9 +379,10 @@ fn step(schema: &Schema, args: &Args, errors: &mut Errors) -> Option<SpanPlan> {
     }
     Some(SpanPlan {
         name: name.to_string(),
+        per_self: false,
         kind,
-        parent: parent(args, errors),
-        attrs,
+        parent: parent(cx.krate, args, errors),
+        attrs: attrs.values,
         links: args.links.clone(),
         error_type: args.error_type.clone(),
         step_metric_attrs,
@@ -313,7 +400,7 @@ fn allowed_on(schema: &Schema, m: &Metric, id: &str) -> bool {
             .is_some_and(|a| a.high_cardinality)
 }
 
-fn respan(mut d: DottedName, span: Span) -> DottedName {
+fn respan_name(mut d: DottedName, span: Span) -> DottedName {
     for s in &mut d.segments {
         s.set_span(span);
     }
@@ -323,123 +410,12 @@ fn respan(mut d: DottedName, span: Span) -> DottedName {
     d
 }
 
-fn expr_span(e: &Expr) -> Span {
-    e.to_token_stream()
-        .into_iter()
-        .next()
-        .map_or_else(Span::call_site, |t| t.span())
-}
-
-const ROLES: [(&str, Instrument); 4] = [
-    ("duration", Instrument::Histogram),
-    ("calls", Instrument::Counter),
-    ("errors", Instrument::Counter),
-    ("in_flight", Instrument::UpDownCounter),
-];
-
-fn metered(schema: &Schema, args: &Args, errors: &mut Errors) -> Option<MeteredPlan> {
-    let bound = [&args.duration, &args.calls, &args.errors, &args.in_flight];
-    let mut defs: Vec<(&str, Option<&Metric>, Option<&DottedName>)> = Vec::new();
-    for ((role, want), given) in ROLES.iter().zip(bound) {
-        let Some(name) = given else {
-            defs.push((role, None, None));
-            continue;
-        };
-        let text = name.text();
-        match schema.registry.metrics.get(&text) {
-            None => {
-                let hint =
-                    names::did_you_mean(&text, schema.registry.metrics.keys().map(String::as_str));
-                errors.at(name, format!("unknown metric `{text}`{hint}"));
-            }
-            Some(m) if m.instrument != *want => errors.at(
-                name,
-                format!(
-                    "metric `{text}` is a {}, but `{role}` records into a {}",
-                    m.instrument.name(),
-                    want.name()
-                ),
-            ),
-            Some(m) => defs.push((role, Some(m), Some(name))),
-        }
-    }
-    let any_bound = defs.iter().any(|(_, m, _)| m.is_some());
-    let checked: Vec<&Metric> = if any_bound {
-        defs.iter().filter_map(|(_, m, _)| *m).collect()
-    } else {
-        [
-            "function.calls",
-            "function.calls.duration",
-            "function.calls.concurrent",
-        ]
-        .iter()
-        .filter_map(|n| schema.registry.metrics.get(*n))
-        .collect()
-    };
-    let mut attrs = Vec::new();
-    for a in &args.attrs {
-        let Some(def) = lookup(schema, &a.name, errors) else {
-            continue;
-        };
-        if def.high_cardinality {
-            errors.at(
-                &a.name,
-                format!(
-                    "attribute `{}` is high-cardinality (so marked in the schema) and cannot be a metric attribute",
-                    def.id
-                ),
-            );
-            continue;
-        }
-        if let Some(m) = checked
-            .iter()
-            .find(|m| !m.attributes.iter().any(|u| u.id == def.id))
-        {
-            let allowed: Vec<String> = m.attributes.iter().map(|u| format!("`{}`", u.id)).collect();
-            errors.at(
-                &a.name,
-                format!(
-                    "attribute `{}` is not allowed on metric `{}`; its attributes are {}",
-                    def.id,
-                    m.name,
-                    if allowed.is_empty() {
-                        "none".to_string()
-                    } else {
-                        allowed.join(", ")
-                    }
-                ),
-            );
-            continue;
-        }
-        attrs.extend(attribute(schema, a, def, errors));
-    }
-    let defs_tokens = if any_bound {
-        let field = |role: &str| -> TokenStream {
-            match defs.iter().find(|(r, m, _)| *r == role && m.is_some()) {
-                Some((_, Some(m), Some(n))) => {
-                    let path = schema.metric_path(m, n.span());
-                    quote!(::core::option::Option::Some(::semtel::__private::Descriptor2::of(&#path)))
-                }
-                _ => quote!(::core::option::Option::None),
-            }
-        };
-        let (d, c, e, f) = (
-            field("duration"),
-            field("calls"),
-            field("errors"),
-            field("in_flight"),
-        );
-        quote!(::semtel::__private::MeteredDefs { duration: #d, calls: #c, errors: #e, in_flight: #f, bound: true })
-    } else {
-        quote!(::semtel::__private::MeteredDefs::DEFAULT)
-    };
-    Some(MeteredPlan {
-        defs: defs_tokens,
-        attrs,
-    })
-}
-
-fn lookup<'s>(schema: &'s Schema, name: &DottedName, errors: &mut Errors) -> Option<&'s Attribute> {
+/// The attribute `name` stands for, or an error naming the closest one.
+pub fn lookup<'s>(
+    schema: &'s Schema,
+    name: &DottedName,
+    errors: &mut Errors,
+) -> Option<&'s Attribute> {
     let id = name.text();
     let found = schema.registry.attributes.get(&id);
     if found.is_none() {
@@ -449,76 +425,30 @@ fn lookup<'s>(schema: &'s Schema, name: &DottedName, errors: &mut Errors) -> Opt
     found
 }
 
-/// `(id, KEY.value(expr))` for each `attrs(...)` entry.
-pub fn attributes(
-    schema: &Schema,
-    args: &[AttrArg],
-    errors: &mut Errors,
-) -> Vec<(String, TokenStream)> {
-    let mut out: Vec<(String, TokenStream)> = Vec::new();
+/// The checked `attrs(...)` entries.
+#[derive(Default)]
+pub struct Checked {
+    /// `(id, KeyValue expression)` for each valid entry.
+    pub values: Vec<(String, TokenStream)>,
+    /// The names that are not attributes of the schema (each already an error).
+    pub unknown: Vec<String>,
+}
+
+/// `(id, KeyValue expression)` for each `attrs(...)` entry.
+pub fn attributes(cx: &Cx, args: &[AttrArg], errors: &mut Errors) -> Checked {
+    let mut out = Checked::default();
     for a in args {
-        let Some(def) = lookup(schema, &a.name, errors) else {
+        let Some(def) = lookup(cx.schema, &a.name, errors) else {
+            out.unknown.push(a.name.text());
             continue;
         };
-        if out.iter().any(|(id, _)| *id == def.id) {
+        if out.values.iter().any(|(id, _)| *id == def.id) {
             errors.at(&a.name, format!("attribute `{}` is set twice", def.id));
             continue;
         }
-        if let Some(ts) = attribute(schema, a, def, errors) {
-            out.push((def.id.clone(), ts));
+        if let Some(ts) = value::key_value(cx, a, def, errors) {
+            out.values.push((def.id.clone(), ts));
         }
     }
     out
-}
-
-fn attribute(
-    schema: &Schema,
-    arg: &AttrArg,
-    def: &Attribute,
-    errors: &mut Errors,
-) -> Option<TokenStream> {
-    let span = arg.name.span();
-    let key = schema.attribute_path(def, span);
-    let value = &arg.value;
-    match (&def.ty.kind, literal_str(value)) {
-        (TypeKind::Enum(e), Some(lit)) => {
-            let text = lit.value();
-            let variants = names::variant_names(e);
-            let found = e.members.iter().zip(&variants).find(|(m, _)| {
-                m.id == text || matches!(&m.value, MemberValue::Str(v) if *v == text)
-            });
-            if let Some((_, variant)) = found {
-                let ty = schema.enum_path(def, span);
-                let v = schema::ident(variant, lit.span());
-                return Some(quote_spanned!(span=> #key.value(#ty::#v)));
-            }
-            let ids: Vec<&str> = e.members.iter().map(|m| m.id.as_str()).collect();
-            errors.push(syn::Error::new(
-                lit.span(),
-                format!(
-                    "`{text}` is not a value of `{}`, whose values are {}{}",
-                    def.id,
-                    ids.join(", "),
-                    names::did_you_mean(&text, ids.iter().copied())
-                ),
-            ));
-            None
-        }
-        (TypeKind::Scalar(Scalar::String), Some(lit)) if !def.ty.template => {
-            Some(quote_spanned!(span=> #key.value_static(#lit)))
-        }
-        _ => {
-            let by_ref = quote_spanned!(expr_span(value)=> &(#value));
-            Some(quote_spanned!(span=> #key.value_ref(#by_ref)))
-        }
-    }
-}
-
-fn literal_str(e: &Expr) -> Option<&LitStr> {
-    match e {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(s), ..
-        }) => Some(s),
-        _ => None,
-    }
 }

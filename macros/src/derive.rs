@@ -19,14 +19,37 @@ fn snake(name: &str) -> String {
     out
 }
 
+/// What `#[error_type(...)]` says: a value, or where semtel is.
+enum Setting {
+    Value(LitStr),
+    Crate(syn::Path),
+}
+
+impl syn::parse::Parse for Setting {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        if input.peek(syn::Token![crate]) {
+            let _: syn::Token![crate] = input.parse()?;
+            let _: syn::Token![=] = input.parse()?;
+            return input.call(syn::Path::parse_mod_style).map(Setting::Crate);
+        }
+        input.parse().map(Setting::Value)
+    }
+}
+
+fn settings(attrs: &[syn::Attribute]) -> syn::Result<Vec<Setting>> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("error_type"))
+        .map(|a| a.parse_args::<Setting>())
+        .collect()
+}
+
 /// The `#[error_type("...")]` on an item, if any.
 fn override_of(attrs: &[syn::Attribute]) -> syn::Result<Option<LitStr>> {
-    for a in attrs {
-        if a.path().is_ident("error_type") {
-            return a.parse_args::<LitStr>().map(Some);
-        }
-    }
-    Ok(None)
+    Ok(settings(attrs)?.into_iter().find_map(|s| match s {
+        Setting::Value(v) => Some(v),
+        Setting::Crate(_) => None,
+    }))
 }
 
 pub fn error_type(input: TokenStream) -> TokenStream {
@@ -39,6 +62,14 @@ pub fn error_type(input: TokenStream) -> TokenStream {
 fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let input: DeriveInput = syn::parse2(input)?;
     let name = &input.ident;
+    // `#[error_type(crate = path)]` for a renamed semtel dependency.
+    let krate = settings(&input.attrs)?
+        .into_iter()
+        .find_map(|s| match s {
+            Setting::Crate(p) => Some(quote!(#p)),
+            Setting::Value(_) => None,
+        })
+        .unwrap_or_else(|| quote!(::semtel));
     let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
     let body = match &input.data {
         Data::Enum(e) => {
@@ -62,7 +93,7 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         }
     };
     Ok(quote! {
-        impl #impl_g ::semtel::ErrorType for #name #ty_g #where_g {
+        impl #impl_g #krate::ErrorType for #name #ty_g #where_g {
             fn error_type(&self) -> ::std::borrow::Cow<'static, str> {
                 #body
             }

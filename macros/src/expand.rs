@@ -2,172 +2,78 @@
 //! make the span current for the body, record the outcome, end. The body
 //! itself is left as written; one wrapper serves every macro on the function.
 
-use crate::check::{MeteredPlan, Plan, SpanPlan};
+use crate::check::{FnName, MeteredPlan, Plan, SpanPlan};
+use crate::inline;
+use crate::shape::{self, Shape};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Block, Expr, ReturnType, Signature, Stmt, Type};
+use syn::{Block, Expr, Signature, Stmt};
 
-/// How the body produces its result.
-enum Shape<'a> {
-    /// A plain function: the body runs in a closure.
-    Sync,
-    /// An `async fn`: the body is an async block.
-    Async,
-    /// `fn ... -> impl Future`: the body returns the future to instrument.
-    ReturnsFuture,
-    /// A method `#[async_trait]` already rewrote: `Box::pin(async move { .. })`.
-    BoxedAsync(&'a syn::ExprAsync, Option<&'a Type>),
+/// `static NAME: ... = ...;` for a per-call-site value: fixed, or one per
+/// `Self` type for a method whose type is known only at run time.
+struct Site<'a> {
+    plan: &'a Plan,
+    per_self: bool,
 }
 
-fn shape<'a>(sig: &'a Signature, block: &'a Block) -> Shape<'a> {
-    if sig.asyncness.is_some() {
-        return Shape::Async;
-    }
-    if let Some(inner) = boxed_async(block) {
-        return Shape::BoxedAsync(inner, future_output(&sig.output));
-    }
-    if let ReturnType::Type(_, ty) = &sig.output {
-        if let Type::ImplTrait(t) = &**ty {
-            if t.bounds.to_token_stream().to_string().contains("Future") {
-                return Shape::ReturnsFuture;
-            }
+impl Site<'_> {
+    /// The static `name` of type `ty` built by `make` from a name expression,
+    /// and the expression that reaches the value for this call.
+    fn define(
+        &self,
+        name: &syn::Ident,
+        ty: TokenStream,
+        fixed: &str,
+        make: impl Fn(TokenStream) -> TokenStream,
+    ) -> (TokenStream, TokenStream) {
+        let k = &self.plan.krate;
+        if self.per_self {
+            let made = make(quote!(name));
+            (
+                quote! {
+                    static #name: #k::__private::PerSelf<#ty> =
+                        #k::__private::PerSelf::new(#fixed, |name| #made);
+                },
+                quote!(#name.get(::core::any::type_name::<Self>())),
+            )
+        } else {
+            let made = make(quote!(#fixed));
+            (quote!(static #name: #ty = #made;), quote!(&#name))
         }
-    }
-    Shape::Sync
-}
-
-/// The async block of a body that is exactly `Box::pin(async move { .. })`.
-fn boxed_async(block: &Block) -> Option<&syn::ExprAsync> {
-    let [Stmt::Expr(Expr::Call(call), None)] = block.stmts.as_slice() else {
-        return None;
-    };
-    let Expr::Path(f) = &*call.func else {
-        return None;
-    };
-    let last = f.path.segments.last()?;
-    if last.ident != "pin" || call.args.len() != 1 {
-        return None;
-    }
-    match call.args.first()? {
-        Expr::Async(a) => Some(a),
-        _ => None,
-    }
-}
-
-/// `X` of `Pin<Box<dyn Future<Output = X> + ..>>`.
-fn future_output(output: &ReturnType) -> Option<&Type> {
-    fn find(ty: &Type) -> Option<&Type> {
-        match ty {
-            Type::Path(p) => p.path.segments.iter().find_map(|seg| match &seg.arguments {
-                syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
-                    syn::GenericArgument::Type(t) => find(t),
-                    syn::GenericArgument::AssocType(at) if at.ident == "Output" => Some(&at.ty),
-                    _ => None,
-                }),
-                _ => None,
-            }),
-            Type::TraitObject(o) => o.bounds.iter().find_map(|b| match b {
-                syn::TypeParamBound::Trait(t) => {
-                    t.path.segments.iter().find_map(|seg| match &seg.arguments {
-                        syn::PathArguments::AngleBracketed(a) => {
-                            a.args.iter().find_map(|arg| match arg {
-                                syn::GenericArgument::AssocType(at) if at.ident == "Output" => {
-                                    Some(&at.ty)
-                                }
-                                _ => None,
-                            })
-                        }
-                        _ => None,
-                    })
-                }
-                _ => None,
-            }),
-            _ => None,
-        }
-    }
-    match output {
-        ReturnType::Type(_, ty) => find(ty),
-        ReturnType::Default => None,
-    }
-}
-
-/// `: T` for the declared result type, so inference never has to guess it
-/// (a diverging body would leave it open); nothing when it names `impl Trait`.
-fn annotation(ty: Option<&Type>) -> TokenStream {
-    fn mentions_impl(ts: TokenStream) -> bool {
-        ts.into_iter().any(|t| match t {
-            proc_macro2::TokenTree::Ident(i) => i == "impl",
-            proc_macro2::TokenTree::Group(g) => mentions_impl(g.stream()),
-            _ => false,
-        })
-    }
-    match ty {
-        Some(t) if !mentions_impl(t.to_token_stream()) => quote_spanned!(t.span()=> : #t),
-        _ => quote!(),
-    }
-}
-
-/// `-> T` for a closure returning the function's result, when `T` can be
-/// written there (no `impl Trait`, no elided or named lifetimes): type errors
-/// in the body are then reported at the user's expression.
-fn closure_return(ty: Option<&Type>) -> TokenStream {
-    fn plain(ts: TokenStream) -> bool {
-        ts.into_iter().all(|t| match t {
-            proc_macro2::TokenTree::Ident(i) => i != "impl" && i != "dyn",
-            proc_macro2::TokenTree::Punct(p) => p.as_char() != '&' && p.as_char() != '\'',
-            proc_macro2::TokenTree::Group(g) => plain(g.stream()),
-            proc_macro2::TokenTree::Literal(_) => true,
-        })
-    }
-    match ty {
-        Some(t) if plain(t.to_token_stream()) => quote_spanned!(t.span()=> -> #t),
-        _ => quote!(),
-    }
-}
-
-fn return_type(sig: &Signature) -> Option<Type> {
-    match &sig.output {
-        ReturnType::Default => Some(syn::parse_quote!(())),
-        ReturnType::Type(_, t) => Some((**t).clone()),
     }
 }
 
 /// Statements that start the span, the step and the call measurement.
-fn setup(plan: &Plan, fn_name: &str) -> TokenStream {
+fn setup(plan: &Plan) -> TokenStream {
     let mut out = TokenStream::new();
     if let Some(s) = &plan.span {
-        out.extend(span_setup(s));
+        out.extend(span_setup(plan, s));
     }
     if let Some(m) = &plan.metered {
-        out.extend(metered_setup(m, fn_name));
+        out.extend(metered_setup(plan, m));
     }
     out
 }
 
-fn span_setup(s: &SpanPlan) -> TokenStream {
-    let static_name = if s.name.contains('{') {
-        s.name
-            .split('{')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    } else {
-        s.name.clone()
+fn span_setup(plan: &Plan, s: &SpanPlan) -> TokenStream {
+    let k = &plan.krate;
+    let static_name = match s.name.split_once('{') {
+        Some((head, _)) => head.trim().to_string(),
+        None => s.name.clone(),
     };
     let kind = &s.kind;
     let parent = &s.parent;
     let values: Vec<&TokenStream> = s.attrs.iter().map(|(_, v)| v).collect();
     let is_step = s.step_metric_attrs.is_some();
     let need = if is_step {
-        quote!(__semtel_span.is_recording() || ::semtel::metrics::enabled())
+        quote!(__semtel_span.is_recording() || #k::metrics::enabled())
     } else {
         quote!(__semtel_span.is_recording())
     };
     let step = match &s.step_metric_attrs {
         Some(ids) => quote! {
-            let __semtel_step = ::semtel::__private::Step::start(|| {
+            let __semtel_step = #k::__private::Step::start(|| {
                 const __SEMTEL_STEP_ATTRS: &[&str] = &[#(#ids),*];
                 __semtel_attrs
                     .iter()
@@ -193,7 +99,7 @@ fn span_setup(s: &SpanPlan) -> TokenStream {
     let capture = if capture.is_empty() {
         quote!()
     } else {
-        quote!(if ::semtel::__private::capture_enabled() { #(#capture)* })
+        quote!(if #k::__private::capture_enabled() { #(#capture)* })
     };
     // Attribute values are built only when something records them: into the
     // span directly, or (for agent steps, whose metrics share them) into a list.
@@ -202,7 +108,7 @@ fn span_setup(s: &SpanPlan) -> TokenStream {
     } else if is_step {
         (
             quote! {
-                let __semtel_attrs: ::std::vec::Vec<::semtel::__private::KeyValue> =
+                let __semtel_attrs: ::std::vec::Vec<#k::__private::KeyValue> =
                     if #need { ::std::vec![#(#values),*] } else { ::std::vec::Vec::new() };
             },
             quote!(__semtel_span.set_attributes(__semtel_attrs);),
@@ -213,41 +119,61 @@ fn span_setup(s: &SpanPlan) -> TokenStream {
             quote!(__semtel_span.set_attributes([#(#values),*]);),
         )
     };
+    let site = Site {
+        plan,
+        per_self: s.per_self,
+    };
+    let (define, get) = site.define(
+        &syn::Ident::new("__SEMTEL_SITE", proc_macro2::Span::call_site()),
+        quote!(#k::__private::Site),
+        &static_name,
+        |name| quote!(#k::__private::Site { name: #name, kind: #kind, scope: ::core::module_path!() }),
+    );
+    let recording = quote! {
+        #set_attrs
+        #( __semtel_span.add_link(#links); )*
+        #pattern
+        #capture
+    };
+    let recording =
+        (!recording.is_empty()).then(|| quote!(if __semtel_span.is_recording() { #recording }));
     quote! {
-        static __SEMTEL_SITE: ::semtel::__private::Site = ::semtel::__private::Site {
-            name: #static_name,
-            kind: #kind,
-            scope: ::core::module_path!(),
-        };
-        let mut __semtel_span = ::semtel::__private::ActiveSpan::start(&__SEMTEL_SITE, #parent);
+        #define
+        let mut __semtel_span = #k::__private::ActiveSpan::start(#get, #parent);
         #attrs
         #step
-        if __semtel_span.is_recording() {
-            #set_attrs
-            #( __semtel_span.add_link(#links); )*
-            #pattern
-            #capture
-        }
+        #recording
     }
 }
 
-fn metered_setup(m: &MeteredPlan, fn_name: &str) -> TokenStream {
+fn metered_setup(plan: &Plan, m: &MeteredPlan) -> TokenStream {
+    let k = &plan.krate;
     let defs = &m.defs;
     let attrs = &m.attrs;
+    let site = Site {
+        plan,
+        per_self: matches!(plan.function, FnName::Method(_)),
+    };
+    let (define, get) = site.define(
+        &syn::Ident::new("__SEMTEL_METERED", proc_macro2::Span::call_site()),
+        quote!(#k::__private::Metered),
+        plan.function.text(),
+        |name| quote!(#k::__private::Metered::new(#defs, #name, ::core::module_path!())),
+    );
     let start = if attrs.is_empty() {
-        quote!(__SEMTEL_METERED.start())
+        quote!(#k::__private::Metered::start(#get))
     } else {
-        quote!(__SEMTEL_METERED.start_with(|| ::std::vec![#(#attrs),*]))
+        quote!(#k::__private::Metered::start_with(#get, || ::std::vec![#(#attrs),*]))
     };
     quote! {
-        static __SEMTEL_METERED: ::semtel::__private::Metered =
-            ::semtel::__private::Metered::new(#defs, #fn_name, ::core::module_path!());
+        #define
         let __semtel_call = #start;
     }
 }
 
 /// Statements that record the outcome once the result is known.
 fn outcome(plan: &Plan) -> TokenStream {
+    let k = &plan.krate;
     let span = plan.span.as_ref();
     let override_type = span.and_then(|s| s.error_type.as_ref()).map(|lit| {
         quote!(if let ::core::option::Option::Some(f) = &mut __semtel_failure { f.error_type = ::std::borrow::Cow::Borrowed(#lit); })
@@ -259,17 +185,17 @@ fn outcome(plan: &Plan) -> TokenStream {
     });
     let capture_output = span.and_then(|s| s.capture_output.as_ref()).map(|key| {
         quote! {
-            if __semtel_span.is_recording() && ::semtel::__private::capture_enabled() {
+            if __semtel_span.is_recording() && #k::__private::capture_enabled() {
                 #[allow(unused_imports, clippy::needless_borrow)]
-                use ::semtel::__private::{CaptureOk as _, CaptureValue as _};
-                (&&::semtel::__private::Capture(&__semtel_result)).capture_into(&mut __semtel_span, #key);
+                use #k::__private::{CaptureOk as _, CaptureValue as _};
+                (&&#k::__private::Capture(&__semtel_result)).capture_into(&mut __semtel_span, #key);
             }
         }
     });
     let ctx = if span.is_some() {
         quote!(__semtel_span.context())
     } else {
-        quote!(::semtel::current_context())
+        quote!(#k::current_context())
     };
     let step = span.and_then(|s| s.step_metric_attrs.as_ref()).map(|_| {
         quote!(if let ::core::option::Option::Some(s) = __semtel_step {
@@ -284,9 +210,9 @@ fn outcome(plan: &Plan) -> TokenStream {
     quote! {
         {
             #[allow(unused_imports)]
-            use ::semtel::__private::{ClassifiedError as _, DebugError as _, DisplayError as _, NoError as _};
+            use #k::__private::{ClassifiedError as _, DebugError as _, DisplayError as _, NoError as _};
             #[allow(unused_mut, clippy::needless_borrow)]
-            let mut __semtel_failure = (&&&::semtel::__private::Outcome(&__semtel_result)).semtel_outcome();
+            let mut __semtel_failure = (&&&#k::__private::Outcome(&__semtel_result)).semtel_outcome();
             #override_type
             #fail_span
             #capture_output
@@ -298,97 +224,126 @@ fn outcome(plan: &Plan) -> TokenStream {
     }
 }
 
-/// The instrumented body of a function.
-pub fn body(sig: &Signature, block: &Block, plan: &Plan) -> TokenStream {
-    let fn_name = sig.ident.to_string();
+/// The instrumented body of a function; `track_caller` when it carries
+/// `#[track_caller]`.
+pub fn body(
+    sig: &Signature,
+    block: &Block,
+    plan: &Plan,
+    track_caller: bool,
+) -> syn::Result<TokenStream> {
+    let k = &plan.krate;
     let has_span = plan.span.is_some();
     let enter = has_span.then(|| quote!(let __semtel_entered = __semtel_span.enter();));
     let exit = has_span.then(|| quote!(::core::mem::drop(__semtel_entered);));
     let instrument = |fut: TokenStream| {
         if has_span {
-            quote!(::semtel::__private::Instrument::new(&mut __semtel_span, #fut).await)
+            quote!(#k::__private::Instrument::new(&mut __semtel_span, #fut).await)
         } else {
             quote!(#fut.await)
         }
     };
-    let setup = setup(plan, &fn_name);
+    let setup = setup(plan);
     let outcome = outcome(plan);
-    match shape(sig, block) {
+    let out = match shape::of(sig, track_caller, block)? {
         Shape::Sync => {
-            let ret = return_type(sig);
-            let ann = annotation(ret.as_ref());
-            let closure_ret = closure_return(ret.as_ref());
+            let ret = shape::return_type(sig);
+            let ann = shape::annotation(ret.as_ref());
+            let closure_ret = shape::closure_return(ret.as_ref());
             quote_spanned! {block.span()=>
-                {
-                    #setup
-                    #[allow(clippy::let_unit_value, clippy::redundant_closure_call)]
-                    let __semtel_result #ann = {
-                        #enter
-                        let __semtel_result = (move || #closure_ret #block)();
-                        #exit
-                        __semtel_result
-                    };
-                    #outcome
+                #setup
+                #[allow(clippy::let_unit_value, clippy::redundant_closure_call)]
+                let __semtel_result #ann = {
+                    #enter
+                    let __semtel_result = (move || #closure_ret #block)();
+                    #exit
                     __semtel_result
-                }
+                };
+                #outcome
+                __semtel_result
             }
         }
+        Shape::Inline => {
+            let ann = shape::annotation(shape::return_type(sig).as_ref());
+            let body = inline::labelled(&inline::rewrite(block, k)?);
+            quote_spanned! {block.span()=>
+                #setup
+                #[allow(clippy::let_unit_value)]
+                let __semtel_result #ann = {
+                    #enter
+                    #[allow(clippy::let_unit_value)]
+                    let __semtel_result #ann = #body;
+                    #exit
+                    __semtel_result
+                };
+                #outcome
+                __semtel_result
+            }
+        }
+        Shape::Never => quote_spanned! {block.span()=>
+            #setup
+            #enter
+            #block
+        },
         Shape::Async => {
-            let ann = annotation(return_type(sig).as_ref());
+            let ann = shape::annotation(shape::return_type(sig).as_ref());
             let run = instrument(quote!(async move {
                 #[allow(clippy::let_unit_value)]
                 let __semtel_ret #ann = #block;
                 __semtel_ret
             }));
             quote_spanned! {block.span()=>
-                {
+                #setup
+                #[allow(clippy::let_unit_value)]
+                let __semtel_result #ann = #run;
+                #outcome
+                __semtel_result
+            }
+        }
+        Shape::ReturnsFuture { boxed, output } => {
+            let ann = shape::annotation(output);
+            let run = instrument(quote!(__semtel_future));
+            let future = quote! {
+                async move {
+                    let __semtel_result #ann = #run;
+                    #outcome
+                    __semtel_result
+                }
+            };
+            let future = if boxed {
+                quote!(::std::boxed::Box::pin(#future))
+            } else {
+                future
+            };
+            quote_spanned! {block.span()=>
+                #setup
+                #[allow(clippy::redundant_closure_call)]
+                let __semtel_future = {
+                    #enter
+                    let f = (move || #block)();
+                    #exit
+                    f
+                };
+                #future
+            }
+        }
+        Shape::BoxedAsync(inner, output) => {
+            let ann = shape::annotation(output);
+            let run = instrument(quote!(#inner));
+            let Some(Stmt::Expr(Expr::Call(call), _)) = block.stmts.first() else {
+                return Ok(block.to_token_stream());
+            };
+            let func = &call.func;
+            quote_spanned! {block.span()=>
+                #func(async move {
                     #setup
                     #[allow(clippy::let_unit_value)]
                     let __semtel_result #ann = #run;
                     #outcome
                     __semtel_result
-                }
+                })
             }
         }
-        Shape::ReturnsFuture => {
-            let run = instrument(quote!(__semtel_future));
-            quote_spanned! {block.span()=>
-                {
-                    #setup
-                    #[allow(clippy::redundant_closure_call)]
-                    let __semtel_future = {
-                        #enter
-                        let f = (move || #block)();
-                        #exit
-                        f
-                    };
-                    async move {
-                        let __semtel_result = #run;
-                        #outcome
-                        __semtel_result
-                    }
-                }
-            }
-        }
-        Shape::BoxedAsync(inner, output) => {
-            let ann = annotation(output);
-            let run = instrument(quote!(#inner));
-            let boxed = &block.stmts[0];
-            let Stmt::Expr(Expr::Call(call), _) = boxed else {
-                return block.to_token_stream();
-            };
-            let func = &call.func;
-            quote_spanned! {block.span()=>
-                {
-                    #func(async move {
-                        #setup
-                        #[allow(clippy::let_unit_value)]
-                        let __semtel_result #ann = #run;
-                        #outcome
-                        __semtel_result
-                    })
-                }
-            }
-        }
-    }
+    };
+    Ok(out)
 }

@@ -1,6 +1,11 @@
 //! Finds what to instrument: a function, a method, or every method of an
 //! `impl` block; merges the other semtel macros on the same function into one
 //! expansion; rejects what cannot be instrumented.
+//!
+//! Every function is emitted twice, instrumented and as written, inside
+//! `semtel::__private::select!`, which keeps one of them: the plain one when
+//! the build sets `--cfg semtel_passthrough`. On an error only the plain one
+//! is emitted, after the errors.
 
 use crate::attr::{Args, Macro};
 use crate::check::{self, Errors, Plan};
@@ -8,7 +13,7 @@ use crate::expand;
 use crate::schema;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use syn::{Attribute, Block, ImplItem, Item, Signature};
+use syn::{Attribute, Block, FnArg, ImplItem, Item, Pat, Signature};
 
 /// The expansion of `#[which(args)]` on `item`.
 pub fn expand(which: Macro, args: TokenStream, item: TokenStream) -> TokenStream {
@@ -18,31 +23,20 @@ pub fn expand(which: Macro, args: TokenStream, item: TokenStream) -> TokenStream
         // reports the user's own syntax error, and nothing else.
         Err(_) => return item,
     };
-    if cfg!(feature = "passthrough") {
-        return passthrough(parsed);
-    }
-    let args_parsed = Args::parse(which, args);
+    let args = Args::parse(which, args);
     match parsed {
-        Item::Fn(mut f) => {
-            let result =
-                args_parsed.and_then(|a| function(which, &a, &mut f.attrs, &f.sig, &f.block));
-            match result {
-                Ok(body) => {
-                    let syn::ItemFn {
-                        attrs, vis, sig, ..
-                    } = &f;
-                    quote!(#(#attrs)* #vis #sig #body)
-                }
-                Err(e) => with_error(e, f.to_token_stream()),
-            }
+        Item::Fn(f) => {
+            let syn::ItemFn {
+                mut attrs,
+                vis,
+                sig,
+                block,
+            } = f;
+            let out = function(which, args, &mut attrs, &sig, &block, None);
+            let emit = |body: &Block| quote!(#(#attrs)* #vis #sig #body);
+            out.emit(emit)
         }
-        Item::Impl(mut imp) => match args_parsed {
-            Ok(a) => match impl_block(which, &a, &mut imp) {
-                Ok(()) => imp.to_token_stream(),
-                Err(e) => with_error(e, imp.to_token_stream()),
-            },
-            Err(e) => with_error(e, imp.to_token_stream()),
-        },
+        Item::Impl(imp) => impl_block(which, args, imp),
         other => {
             let msg = format!(
                 "#[{}] applies to functions, methods and `impl` blocks, not to this item",
@@ -54,29 +48,17 @@ pub fn expand(which: Macro, args: TokenStream, item: TokenStream) -> TokenStream
     }
 }
 
-/// The item without any semtel attribute: what the `passthrough` feature emits.
-fn passthrough(mut item: Item) -> TokenStream {
-    let strip = |attrs: &mut Vec<Attribute>| attrs.retain(|a| Macro::of_path(a.path()).is_none());
-    match &mut item {
-        Item::Fn(f) => strip(&mut f.attrs),
-        Item::Impl(imp) => {
-            for i in &mut imp.items {
-                if let ImplItem::Fn(f) = i {
-                    strip(&mut f.attrs);
-                }
-            }
-        }
-        _ => {}
-    }
-    item.to_token_stream()
-}
-
 /// The original tokens, with the errors in front: the function still exists
 /// for the rest of the crate and for the IDE.
 fn with_error(e: syn::Error, original: TokenStream) -> TokenStream {
     let mut out = e.to_compile_error();
     out.extend(original);
     out
+}
+
+/// `select!` keeping `instrumented`, or `plain` under `--cfg semtel_passthrough`.
+fn select(krate: &TokenStream, instrumented: TokenStream, plain: TokenStream) -> TokenStream {
+    quote!(#krate::__private::select! { { #instrumented } { #plain } })
 }
 
 /// The keyword that introduces an item (`struct`, `const`, ...), for errors.
@@ -94,63 +76,176 @@ fn item_keyword(item: &Item) -> TokenStream {
     }
 }
 
-/// Takes the other semtel macros off `attrs`, with their arguments and the
-/// paths they were written with.
-fn take_siblings(attrs: &mut Vec<Attribute>) -> syn::Result<Vec<(Macro, Args, syn::Path)>> {
-    let mut out = Vec::new();
-    let mut kept = Vec::new();
-    for a in attrs.drain(..) {
-        match Macro::of_path(a.path()) {
-            Some(m) => {
-                let tokens = match &a.meta {
-                    syn::Meta::Path(_) => TokenStream::new(),
-                    syn::Meta::List(l) => l.tokens.clone(),
-                    syn::Meta::NameValue(nv) => {
-                        return Err(syn::Error::new_spanned(
-                            nv,
-                            format!("write #[{}(...)]", m.name()),
-                        ));
-                    }
-                };
-                out.push((m, Args::parse(m, tokens)?, a.path().clone()));
-            }
-            None => kept.push(a),
-        }
-    }
-    *attrs = kept;
-    Ok(out)
+/// Another semtel macro on the same function, taken off its attributes.
+struct Sibling {
+    which: Macro,
+    args: Option<Args>,
+    path: syn::Path,
 }
 
-/// The instrumented body of one function, with every semtel macro on it merged.
+/// Takes the other semtel macros off `attrs` (keeping every other attribute),
+/// with their arguments and the paths they were written with.
+fn take_siblings(
+    attrs: &mut Vec<Attribute>,
+    krate: Option<&syn::Path>,
+    errors: &mut Errors,
+) -> Vec<Sibling> {
+    let mut out = Vec::new();
+    attrs.retain(|a| {
+        let Some(which) = Macro::of_path(a.path(), krate) else {
+            return true;
+        };
+        let tokens = match &a.meta {
+            syn::Meta::Path(_) => Ok(TokenStream::new()),
+            syn::Meta::List(l) => Ok(l.tokens.clone()),
+            syn::Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+                nv,
+                format!("write #[{}(...)]", which.name()),
+            )),
+        };
+        let args = tokens.and_then(|t| Args::parse(which, t));
+        let args = args.map_err(|e| errors.push(e)).ok();
+        out.push(Sibling {
+            which,
+            args,
+            path: a.path().clone(),
+        });
+        false
+    });
+    out
+}
+
+/// A function's body both ways, and the errors that leave only the plain one.
+struct Function {
+    krate: TokenStream,
+    instrumented: Option<Block>,
+    plain: Block,
+    errors: Errors,
+}
+
+impl Function {
+    /// The function's tokens, written by `emit` from a body.
+    fn emit(self, emit: impl Fn(&Block) -> TokenStream) -> TokenStream {
+        let plain = emit(&self.plain);
+        match (self.errors.finish(), self.instrumented) {
+            (Err(e), _) => with_error(e, plain),
+            (Ok(()), Some(body)) => select(&self.krate, emit(&body), plain),
+            (Ok(()), None) => plain,
+        }
+    }
+}
+
+/// The parameters of `sig` bound to a plain name (`x`, `mut x`).
+fn param_names(sig: &Signature) -> Vec<&syn::Ident> {
+    sig.inputs
+        .iter()
+        .filter_map(|a| match a {
+            FnArg::Typed(t) => match &*t.pat {
+                Pat::Ident(p) => Some(&p.ident),
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// Whether `ident` occurs anywhere in `tokens`.
+fn mentions(tokens: TokenStream, ident: &syn::Ident) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == *ident,
+        proc_macro2::TokenTree::Group(g) => mentions(g.stream(), ident),
+        _ => false,
+    })
+}
+
+/// `block` with `stmts` in front.
+fn prepend(block: &Block, stmts: TokenStream) -> Block {
+    let mut b = block.clone();
+    if !stmts.is_empty() {
+        let front: Block = syn::parse_quote!({ #stmts });
+        b.stmts.splice(0..0, front.stmts);
+    }
+    b
+}
+
+/// The body of one function, with every semtel macro on it merged; `self_name`
+/// is the `Self` type's name when an attribute on the `impl` block knows it.
 fn function(
     which: Macro,
-    args: &Args,
+    args: syn::Result<Args>,
     attrs: &mut Vec<Attribute>,
     sig: &Signature,
     block: &Block,
-) -> syn::Result<TokenStream> {
+    self_name: Option<&str>,
+) -> Function {
+    let mut errors = Errors::default();
+    let args = args.map_err(|e| errors.push(e)).ok();
+    let given_krate = args.as_ref().and_then(|a| a.krate.as_ref());
+    let siblings = take_siblings(attrs, given_krate, &mut errors);
+    let krate_path = given_krate
+        .or_else(|| {
+            siblings
+                .iter()
+                .find_map(|s| s.args.as_ref()?.krate.as_ref())
+        })
+        .cloned();
+    let krate = krate_path.map_or_else(|| quote!(::semtel), |p| p.to_token_stream());
+    // The merged macros expand here: still use their imports, and the
+    // parameters that only their arguments use, in both bodies.
+    let paths = siblings.iter().map(|s| &s.path);
+    let mut front = quote!(#( #[allow(unused_imports)] use #paths as _; )*);
+    let option_tokens: TokenStream = args
+        .iter()
+        .chain(siblings.iter().filter_map(|s| s.args.as_ref()))
+        .map(Args::expressions)
+        .collect();
+    let used: Vec<&syn::Ident> = param_names(sig)
+        .into_iter()
+        .filter(|p| mentions(option_tokens.clone(), p))
+        .collect();
+    if !used.is_empty() {
+        front.extend(quote!(let _ = (#(&#used,)*);));
+    }
+    let plain = prepend(block, front.clone());
+    let mut out = Function {
+        krate,
+        instrumented: None,
+        plain,
+        errors,
+    };
+    let Some(args) = args else {
+        return out;
+    };
     if let Some(c) = &sig.constness {
-        return Err(syn::Error::new_spanned(
+        out.errors.at(
             c,
             format!(
                 "#[{}] cannot instrument a `const fn`: telemetry needs work at run time",
                 which.name()
             ),
-        ));
+        );
+        return out;
     }
-    let mut all = vec![(which, args)];
-    let siblings = take_siblings(attrs)?;
-    all.extend(siblings.iter().map(|(m, a, _)| (*m, a)));
-    let schema = schema::current().map_err(|e| {
-        syn::Error::new_spanned(&sig.ident, format!("semtel: cannot load the schema: {e}"))
-    })?;
-    let mut plan = Plan::default();
-    let mut errors = Errors::default();
+    let schema = match schema::current() {
+        Ok(s) => s,
+        Err(e) => {
+            out.errors
+                .at(&sig.ident, format!("semtel: cannot load the schema: {e}"));
+            return out;
+        }
+    };
+    let mut plan = Plan::new(out.krate.clone(), sig, self_name);
+    let mut all = vec![(which, &args)];
+    all.extend(
+        siblings
+            .iter()
+            .filter_map(|s| Some((s.which, s.args.as_ref()?))),
+    );
     let mut seen: Vec<Macro> = Vec::new();
-    for (m, a) in &all {
+    for (m, a) in all {
         let spans = |x: &Macro| matches!(x, Macro::TracedTask | Macro::AgentStep);
-        if seen.contains(m) || (spans(m) && seen.iter().any(spans)) {
-            errors.at(
+        if seen.contains(&m) || (spans(&m) && seen.iter().any(spans)) {
+            out.errors.at(
                 &sig.ident,
                 format!(
                     "#[{}] is combined with a macro that already makes this function's span",
@@ -159,48 +254,94 @@ fn function(
             );
             continue;
         }
-        seen.push(*m);
-        check::add(schema, *m, a, &sig.ident, &mut plan, &mut errors);
+        seen.push(m);
+        check::add(schema, m, a, &mut plan, &mut out.errors);
     }
-    errors.finish()?;
-    let body = expand::body(sig, block, &plan);
-    // The merged macros expand here; still use their imports (no unused-import warnings).
-    let uses = siblings
-        .iter()
-        .map(|(_, _, path)| quote!(#[allow(unused_imports)] use #path as _;));
-    Ok(quote!({ #(#uses)* #body }))
+    let track_caller = attrs.iter().any(|a| a.path().is_ident("track_caller"));
+    if out.errors.is_empty() {
+        match expand::body(sig, block, &plan, track_caller) {
+            Ok(body) => out.instrumented = Some(prepend_tokens(body, front)),
+            Err(e) => out.errors.push(e),
+        }
+    }
+    out
 }
 
-fn is_skip(attr: &Attribute) -> bool {
-    Macro::of_path(attr.path()).is_some()
+/// The instrumented body, as a block with `front` first.
+fn prepend_tokens(body: TokenStream, front: TokenStream) -> Block {
+    syn::parse_quote!({ #front #body })
+}
+
+fn is_skip(attr: &Attribute, krate: Option<&syn::Path>) -> bool {
+    Macro::of_path(attr.path(), krate).is_some()
         && matches!(&attr.meta, syn::Meta::List(l) if l.tokens.to_string().trim() == "skip")
 }
 
-fn impl_block(which: Macro, args: &Args, imp: &mut syn::ItemImpl) -> syn::Result<()> {
+/// The name of an `impl` block's `Self` type (`Git` of `impl<T> Tool for Git<T>`).
+fn self_type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => Some(p.path.segments.last()?.ident.to_string()),
+        syn::Type::Reference(r) => self_type_name(&r.elem),
+        syn::Type::Paren(p) => self_type_name(&p.elem),
+        _ => None,
+    }
+}
+
+fn impl_block(which: Macro, args: syn::Result<Args>, imp: syn::ItemImpl) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = match args {
+        Ok(a) => a,
+        Err(e) => return with_error(e, imp.to_token_stream()),
+    };
     if let Some(skip) = &args.skip {
-        return Err(syn::Error::new_spanned(
+        errors.at(
             skip,
             "`skip` belongs on a method inside an instrumented `impl` block",
-        ));
+        );
     }
-    let mut errors = Errors::default();
-    for item in &mut imp.items {
-        let ImplItem::Fn(f) = item else { continue };
-        if let Some(pos) = f.attrs.iter().position(is_skip) {
+    let krate_path = args.krate.as_ref();
+    let krate = krate_path.map_or_else(|| quote!(::semtel), |p| p.to_token_stream());
+    let self_name = self_type_name(&imp.self_ty);
+    let mut plain = imp.clone();
+    let mut instrumented = imp;
+    for (item, plain_item) in instrumented.items.iter_mut().zip(plain.items.iter_mut()) {
+        let (ImplItem::Fn(f), ImplItem::Fn(p)) = (item, plain_item) else {
+            continue;
+        };
+        if let Some(pos) = f.attrs.iter().position(|a| is_skip(a, krate_path)) {
             f.attrs.remove(pos);
+            p.attrs.remove(pos);
             continue;
         }
-        if f.attrs.iter().any(|a| Macro::of_path(a.path()).is_some()) || f.sig.constness.is_some() {
+        if f.attrs
+            .iter()
+            .any(|a| Macro::of_path(a.path(), krate_path).is_some())
+            || f.sig.constness.is_some()
+        {
             // It expands on its own (and a `const fn` is left as is).
             continue;
         }
-        match function(which, args, &mut f.attrs, &f.sig, &f.block) {
-            Ok(body) => match syn::parse2::<Block>(body) {
-                Ok(b) => f.block = b,
-                Err(e) => errors.push(e),
-            },
-            Err(e) => errors.push(e),
+        let out = function(
+            which,
+            Ok(args.clone()),
+            &mut f.attrs,
+            &f.sig,
+            &f.block,
+            self_name.as_deref(),
+        );
+        p.block = out.plain.clone();
+        if let Err(e) = out.errors.finish() {
+            errors.push(e);
+        } else if let Some(b) = out.instrumented {
+            f.block = b;
         }
     }
-    errors.finish()
+    match errors.finish() {
+        Err(e) => with_error(e, plain.to_token_stream()),
+        Ok(()) => select(
+            &krate,
+            instrumented.to_token_stream(),
+            plain.to_token_stream(),
+        ),
+    }
 }

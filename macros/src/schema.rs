@@ -2,8 +2,9 @@
 //! calling crate's own when its build script generated them (found through
 //! `OUT_DIR`). Loaded once per compiler process and shared.
 
+use crate::attr::{At, respan};
 use proc_macro2::{Span, TokenStream};
-use quote::quote_spanned;
+use quote::{ToTokens, quote, quote_spanned};
 use semtel_codegen::model::{Attribute, Metric, Registry};
 use semtel_codegen::names;
 use std::collections::HashMap;
@@ -17,58 +18,61 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// The Rust path (spanned at `span`) of the module holding `imported` or local items.
-    pub fn root(&self, imported: bool, span: Span) -> TokenStream {
+    /// A schema of the bundled conventions' kind (no module of the crate's own).
+    #[cfg(test)]
+    pub fn of(registry: Registry) -> Schema {
+        Schema {
+            registry,
+            user_module: None,
+        }
+    }
+
+    /// The Rust path (spanned at `span`) of the module holding `imported` or
+    /// local items; `krate` is the path of the semtel crate.
+    pub fn root(&self, imported: bool, krate: &TokenStream, span: Span) -> TokenStream {
         match (&self.user_module, imported) {
             (Some(m), false) => {
                 let path: syn::Path =
                     syn::parse_str(m).unwrap_or_else(|_| syn::parse_quote!(crate::semconv));
-                let mut ts = TokenStream::new();
-                for (i, seg) in path.segments.iter().enumerate() {
-                    let ident = syn::Ident::new(&seg.ident.to_string(), span);
-                    if i == 0 && path.leading_colon.is_none() {
-                        ts.extend(quote_spanned!(span=> #ident));
-                    } else {
-                        ts.extend(quote_spanned!(span=> :: #ident));
-                    }
-                }
-                ts
+                respan(path.to_token_stream(), span)
             }
-            _ => quote_spanned!(span=> ::semtel::conventions),
+            _ => respan(quote!(#krate::conventions), span),
         }
+    }
+
+    /// `root::seg::...::last`, the root and inner segments at `at.first`,
+    /// the last one at `at.last`.
+    fn path(&self, imported: bool, krate: &TokenStream, segs: &[String], at: At) -> TokenStream {
+        let mut ts = self.root(imported, krate, at.first);
+        for (i, seg) in segs.iter().enumerate() {
+            let span = if i + 1 == segs.len() {
+                at.last
+            } else {
+                at.first
+            };
+            let ident = ident(seg, span);
+            ts.extend(quote_spanned!(at.first=> ::));
+            ts.extend(quote!(#ident));
+        }
+        ts
     }
 
     /// The path of an attribute's key constant.
-    pub fn attribute_path(&self, a: &Attribute, span: Span) -> TokenStream {
-        let mut ts = self.root(a.imported, span);
-        for seg in names::attribute_path(&a.id) {
-            let ident = ident(&seg, span);
-            ts.extend(quote_spanned!(span=> :: #ident));
-        }
-        ts
+    pub fn attribute_path(&self, a: &Attribute, krate: &TokenStream, at: At) -> TokenStream {
+        self.path(a.imported, krate, &names::attribute_path(&a.id), at)
     }
 
     /// The path of a metric definition's constant.
-    pub fn metric_path(&self, m: &Metric, span: Span) -> TokenStream {
-        let mut ts = self.root(m.imported, span);
-        for seg in names::metric_path(&m.name) {
-            let ident = ident(&seg, span);
-            ts.extend(quote_spanned!(span=> :: #ident));
-        }
-        ts
+    pub fn metric_path(&self, m: &Metric, krate: &TokenStream, at: At) -> TokenStream {
+        self.path(m.imported, krate, &names::metric_path(&m.name), at)
     }
 
     /// The path of an enum attribute's generated type.
-    pub fn enum_path(&self, a: &Attribute, span: Span) -> TokenStream {
-        let mut ts = self.root(a.imported, span);
-        let segs = names::attribute_path(&a.id);
-        for seg in &segs[..segs.len() - 1] {
-            let ident = ident(seg, span);
-            ts.extend(quote_spanned!(span=> :: #ident));
-        }
-        let ty = ident(&names::enum_name(&a.id), span);
-        ts.extend(quote_spanned!(span=> :: #ty));
-        ts
+    pub fn enum_path(&self, a: &Attribute, krate: &TokenStream, at: At) -> TokenStream {
+        let mut segs = names::attribute_path(&a.id);
+        segs.pop();
+        segs.push(names::enum_name(&a.id));
+        self.path(a.imported, krate, &segs, at)
     }
 }
 

@@ -2,6 +2,7 @@
 //! in any release.
 
 pub use crate::content::capture_enabled;
+pub use crate::macro_support::*;
 pub use crate::metered::{Call, Descriptor2, Metered, MeteredDefs};
 pub use crate::outcome::{ClassifiedError, DebugError, DisplayError, Failure, NoError, Outcome};
 pub use crate::step::Step;

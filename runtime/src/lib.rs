@@ -31,6 +31,7 @@ pub mod config;
 mod content;
 mod export;
 pub mod logs;
+mod macro_support;
 mod metered;
 pub mod metrics;
 pub mod otel;

@@ -1,15 +1,24 @@
 //! How a function ended, as telemetry sees it: success, or a failure with an
 //! `error.type` and a message. Chosen at compile time by auto-ref, so any
 //! return type works and only `Result`s are inspected.
+//!
+//! `error.type` is a metric attribute, so it must be stable and of low
+//! cardinality: the error's own [`ErrorType`], the kind of an I/O error, or
+//! `_OTHER` (the conventions' value for an error the instrumentation cannot
+//! classify) — never a compiler-dependent type name.
 
 use std::borrow::Cow;
 use std::fmt;
 
 /// The low-cardinality class of an error, for the `error.type` attribute.
 ///
-/// Implement it (or derive it on an enum: each variant's name in snake_case)
-/// to report per-variant error types; without it, semtel uses the error's
-/// type name.
+/// Derive it on an error enum (each variant's name in snake_case, or the
+/// `#[error_type("...")]` on it) or implement it: that is how an instrumented
+/// function's errors are classified. Without it, `error.type` is `_OTHER`;
+/// `#[traced_task(error_type = "...")]` sets one value for a function. semtel
+/// implements it for [`std::io::Error`] (its [`std::io::ErrorKind`] in
+/// snake_case: `not_found`, `timed_out`, ...; `_OTHER` for `Other`) and for
+/// boxed errors (an I/O error's kind when they hold one, else `_OTHER`).
 ///
 /// ```
 /// #[derive(Debug, semtel::ErrorType)]
@@ -25,6 +34,81 @@ use std::fmt;
 pub trait ErrorType {
     /// The value of `error.type` for this error.
     fn error_type(&self) -> Cow<'static, str>;
+}
+
+/// The `error.type` of an error the instrumentation cannot classify.
+pub const OTHER: &str = "_OTHER";
+
+impl ErrorType for std::io::Error {
+    fn error_type(&self) -> Cow<'static, str> {
+        io_kind(self.kind())
+    }
+}
+
+impl ErrorType for Box<dyn std::error::Error> {
+    fn error_type(&self) -> Cow<'static, str> {
+        boxed(self.as_ref())
+    }
+}
+
+impl ErrorType for Box<dyn std::error::Error + Send + Sync> {
+    fn error_type(&self) -> Cow<'static, str> {
+        boxed(self.as_ref())
+    }
+}
+
+/// An I/O error's kind inside a boxed error, else `_OTHER`.
+fn boxed(e: &(dyn std::error::Error + 'static)) -> Cow<'static, str> {
+    match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io_kind(io.kind()),
+        None => Cow::Borrowed(OTHER),
+    }
+}
+
+/// `not_found` for `ErrorKind::NotFound`: the kind's name in snake_case;
+/// `_OTHER` for `ErrorKind::Other` and kinds without a stable name.
+fn io_kind(kind: std::io::ErrorKind) -> Cow<'static, str> {
+    use std::io::ErrorKind as K;
+    Cow::Borrowed(match kind {
+        K::NotFound => "not_found",
+        K::PermissionDenied => "permission_denied",
+        K::ConnectionRefused => "connection_refused",
+        K::ConnectionReset => "connection_reset",
+        K::HostUnreachable => "host_unreachable",
+        K::NetworkUnreachable => "network_unreachable",
+        K::ConnectionAborted => "connection_aborted",
+        K::NotConnected => "not_connected",
+        K::AddrInUse => "addr_in_use",
+        K::AddrNotAvailable => "addr_not_available",
+        K::NetworkDown => "network_down",
+        K::BrokenPipe => "broken_pipe",
+        K::AlreadyExists => "already_exists",
+        K::WouldBlock => "would_block",
+        K::NotADirectory => "not_a_directory",
+        K::IsADirectory => "is_a_directory",
+        K::DirectoryNotEmpty => "directory_not_empty",
+        K::ReadOnlyFilesystem => "read_only_filesystem",
+        K::StaleNetworkFileHandle => "stale_network_file_handle",
+        K::InvalidInput => "invalid_input",
+        K::InvalidData => "invalid_data",
+        K::TimedOut => "timed_out",
+        K::WriteZero => "write_zero",
+        K::StorageFull => "storage_full",
+        K::NotSeekable => "not_seekable",
+        K::FileTooLarge => "file_too_large",
+        K::ResourceBusy => "resource_busy",
+        K::ExecutableFileBusy => "executable_file_busy",
+        K::Deadlock => "deadlock",
+        K::CrossesDevices => "crosses_devices",
+        K::TooManyLinks => "too_many_links",
+        K::InvalidFilename => "invalid_filename",
+        K::ArgumentListTooLong => "argument_list_too_long",
+        K::Interrupted => "interrupted",
+        K::Unsupported => "unsupported",
+        K::UnexpectedEof => "unexpected_eof",
+        K::OutOfMemory => "out_of_memory",
+        _ => OTHER,
+    })
 }
 
 /// A failed outcome: its `error.type` and its message.
@@ -89,7 +173,7 @@ impl<'a, T, E: ErrorType + fmt::Display> ClassifiedError<'a> for &&Outcome<'a, R
     }
 }
 
-/// An `Err` that can be displayed: its type name is the `error.type`.
+/// An `Err` that can be displayed, without an [`ErrorType`]: `_OTHER`.
 pub trait DisplayError<'a> {
     /// The failure, if any.
     fn semtel_outcome(&self) -> Option<Failure<'a>>;
@@ -99,13 +183,13 @@ impl<'a, T, E: fmt::Display> DisplayError<'a> for &Outcome<'a, Result<T, E>> {
     #[inline]
     fn semtel_outcome(&self) -> Option<Failure<'a>> {
         self.0.as_ref().err().map(|e| Failure {
-            error_type: Cow::Borrowed(std::any::type_name::<E>()),
+            error_type: Cow::Borrowed(OTHER),
             message: Message::Display(e),
         })
     }
 }
 
-/// An `Err` that can only be debug-printed.
+/// An `Err` that can only be debug-printed: `_OTHER`.
 pub trait DebugError<'a> {
     /// The failure, if any.
     fn semtel_outcome(&self) -> Option<Failure<'a>>;
@@ -115,7 +199,7 @@ impl<'a, T, E: fmt::Debug> DebugError<'a> for Outcome<'a, Result<T, E>> {
     #[inline]
     fn semtel_outcome(&self) -> Option<Failure<'a>> {
         self.0.as_ref().err().map(|e| Failure {
-            error_type: Cow::Borrowed(std::any::type_name::<E>()),
+            error_type: Cow::Borrowed(OTHER),
             message: Message::Debug(e),
         })
     }
@@ -173,15 +257,41 @@ mod tests {
         );
         let r: Result<(), Shown> = Err(Shown);
         let f = (&&&Outcome(&r)).semtel_outcome().unwrap();
-        assert!(f.error_type.ends_with("Shown"));
-        assert_eq!(f.message(), "shown");
-        let r: Result<(), Plain> = Err(Plain);
         assert_eq!(
-            (&&&Outcome(&r)).semtel_outcome().unwrap().message(),
-            "Plain"
+            (f.error_type.as_ref(), f.message()),
+            ("_OTHER", "shown".into())
+        );
+        let r: Result<(), Plain> = Err(Plain);
+        let f = (&&&Outcome(&r)).semtel_outcome().unwrap();
+        assert_eq!(
+            (f.error_type.as_ref(), f.message()),
+            ("_OTHER", "Plain".into())
         );
         let r: Result<u8, Shown> = Ok(1);
         assert!((&&&Outcome(&r)).semtel_outcome().is_none());
         assert!((&&&Outcome(&5u32)).semtel_outcome().is_none());
+    }
+
+    #[test]
+    fn io_errors_are_classified_by_kind() {
+        use std::io::{Error, ErrorKind};
+        let r: Result<(), Error> = Err(Error::new(ErrorKind::NotFound, "no such file"));
+        let f = (&&&Outcome(&r)).semtel_outcome().unwrap();
+        assert_eq!(
+            (f.error_type.as_ref(), f.message()),
+            ("not_found", "no such file".into())
+        );
+        let boxed: Result<(), Box<dyn std::error::Error + Send + Sync>> =
+            Err(Error::from(ErrorKind::TimedOut).into());
+        let f = (&&&Outcome(&boxed)).semtel_outcome().unwrap();
+        assert_eq!(f.error_type, "timed_out");
+        let boxed: Result<(), Box<dyn std::error::Error>> = Err("plain text".into());
+        let f = (&&&Outcome(&boxed)).semtel_outcome().unwrap();
+        assert_eq!(
+            (f.error_type.as_ref(), f.message()),
+            ("_OTHER", "plain text".into())
+        );
+        assert_eq!(io_kind(ErrorKind::IsADirectory), "is_a_directory");
+        assert_eq!(io_kind(ErrorKind::Other), "_OTHER");
     }
 }

@@ -6,7 +6,7 @@ use opentelemetry::trace::SpanId;
 use semtel::conventions::SpanKind;
 use semtel::testing::{self, Capture};
 use semtel::trace::{SpanRecord, Status};
-use semtel::{ErrorType, agent_step, current_step, metered, traced_task};
+use semtel::{ErrorType, agent_step, current_step, traced_task};
 use std::fmt;
 
 fn attr(s: &SpanRecord, key: &str) -> Option<String> {
@@ -177,21 +177,23 @@ fn methods_impl_blocks_generics_unsafe_and_futures() {
     assert!(rt.block_on(returns_future(1)).is_err());
     let spans = cap.spans();
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
+    // Methods are named after their type: from the `impl` block's attribute
+    // (`Worker::claim`, `Worker::make`) or, on a method, from `Self` where it runs.
     for n in [
-        "run",
-        "claim",
+        "Worker::run",
+        "Worker::claim",
         "worker.custom",
         "generic",
         "raw_read",
-        "finish",
-        "make",
+        "Worker::finish",
+        "Worker::make",
         "returns_future",
     ] {
         assert!(names.contains(&n), "no span {n} in {names:?}");
     }
-    assert!(!names.contains(&"untraced"));
+    assert!(!names.iter().any(|n| n.contains("untraced")));
     assert_eq!(
-        attr(&only(&cap, "run"), "orchestration.worker.id").as_deref(),
+        attr(&only(&cap, "Worker::run"), "orchestration.worker.id").as_deref(),
         Some("w-1")
     );
     assert_eq!(only(&cap, "worker.custom").kind, SpanKind::Server);
@@ -264,13 +266,13 @@ fn async_trait_methods_nest() {
     let acts: Vec<_> = cap
         .spans()
         .into_iter()
-        .filter(|s| s.name == "act")
+        .filter(|s| s.name == "Planner::act")
         .collect();
     assert_eq!(acts.len(), 2);
     assert_eq!(acts[0].parent_span_id, plan.span_id);
     assert_eq!(acts[1].status, Status::Error("nothing to do".into()));
     assert_eq!(
-        only(&cap, "direct").parent_span_id,
+        only(&cap, "Outer::direct").parent_span_id,
         only(&cap, "tool.call").span_id
     );
 }
@@ -453,7 +455,7 @@ fn agent_steps_follow_the_genai_conventions() {
             "orchestration.step.failures",
             &[
                 ("gen_ai.agent.name", "step-planner"),
-                ("error.type", "alloc::string::String")
+                ("error.type", "_OTHER")
             ]
         ),
         1.0
@@ -539,145 +541,4 @@ fn content_is_captured_as_json_when_both_sides_opt_in() {
         attr(s, "gen_ai.output.messages").as_deref(),
         Some(r#""plan for hello""#)
     );
-}
-
-// ---- metered ----
-
-#[metered]
-fn metered_plain(fail: bool) -> Result<u32, GitError> {
-    if fail { Err(GitError::Conflict) } else { Ok(1) }
-}
-
-#[metered]
-#[traced_task(name = "both.metered_first")]
-fn metered_first() -> u32 {
-    1
-}
-
-#[traced_task(name = "both.traced_first")]
-#[metered]
-fn traced_first() -> u32 {
-    2
-}
-
-#[metered(duration = orchestration.task.duration, calls = orchestration.tasks.completed, attrs(orchestration.task.state = state, orchestration.task.type = "bugfix"))]
-fn bound_task(
-    state: semtel::conventions::orchestration::task::OrchestrationTaskState,
-) -> Result<(), GitError> {
-    Err(GitError::Conflict)
-}
-
-#[metered]
-fn metered_panics() {
-    panic!("boom");
-}
-
-#[test]
-fn metered_counts_times_and_links_exemplars() {
-    let cap = testing::capture();
-    let f = [("function", "metered_plain")];
-    let before_ok = cap.metric_value(
-        "function.calls",
-        &[("function", "metered_plain"), ("result", "ok")],
-    );
-    metered_plain(false).unwrap();
-    metered_plain(false).unwrap();
-    metered_plain(true).unwrap_err();
-    assert_eq!(
-        cap.metric_value(
-            "function.calls",
-            &[("function", "metered_plain"), ("result", "ok")]
-        ) - before_ok,
-        2.0
-    );
-    assert_eq!(
-        cap.metric_value(
-            "function.calls",
-            &[
-                ("function", "metered_plain"),
-                ("result", "error"),
-                ("error.type", "conflict")
-            ]
-        ),
-        1.0
-    );
-    assert_eq!(cap.metric_value("function.calls.duration", &f), 3.0);
-    assert_eq!(cap.metric_value("function.calls.concurrent", &f), 0.0);
-    let dur = cap.series("function.calls.duration", &f);
-    assert_eq!(
-        dur[0]
-            .attributes
-            .iter()
-            .find(|kv| kv.key.as_str() == "module")
-            .unwrap()
-            .value
-            .as_str(),
-        "macros"
-    );
-    assert!(dur[0].exemplars.is_empty(), "no span, no exemplar");
-
-    metered_first();
-    traced_first();
-    let first = only(&cap, "both.metered_first");
-    let series = cap.series("function.calls.duration", &[("function", "metered_first")]);
-    let (_, ex) = series[0].exemplars[0];
-    assert_eq!(
-        (ex.trace_id, ex.span_id),
-        (first.trace_id, first.span_id),
-        "exemplar is the function's own span"
-    );
-    assert_eq!(
-        cap.metric_value(
-            "function.calls",
-            &[("function", "traced_first"), ("result", "ok")]
-        ),
-        1.0
-    );
-    only(&cap, "both.traced_first");
-
-    use semtel::conventions::orchestration::task::OrchestrationTaskState as State;
-    bound_task(State::Failed).unwrap_err();
-    assert_eq!(
-        cap.metric_value(
-            "orchestration.tasks.completed",
-            &[
-                ("orchestration.task.state", "failed"),
-                ("orchestration.task.type", "bugfix"),
-                ("error.type", "conflict")
-            ]
-        ),
-        1.0
-    );
-    assert_eq!(
-        cap.metric_value(
-            "orchestration.task.duration",
-            &[("orchestration.task.state", "failed")]
-        ),
-        1.0
-    );
-    assert!(
-        cap.series(
-            "orchestration.tasks.completed",
-            &[("function", "bound_task")]
-        )
-        .is_empty(),
-        "bound metrics carry only their own attributes"
-    );
-
-    assert!(std::panic::catch_unwind(metered_panics).is_err());
-    assert_eq!(
-        cap.metric_value(
-            "function.calls",
-            &[("function", "metered_panics"), ("error.type", "panic")]
-        ),
-        1.0
-    );
-}
-
-#[test]
-fn nothing_is_recorded_without_telemetry() {
-    let _off = testing::without_telemetry();
-    metered_plain(false).unwrap();
-    assert!(!semtel::metrics::enabled());
-    assert_eq!(semtel::current_context(), semtel::SpanContext::NONE);
 }

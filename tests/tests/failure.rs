@@ -51,18 +51,15 @@ fn run(phase: &'static str, n: usize) -> Duration {
 }
 
 #[test]
-fn a_missing_collector_costs_nothing_but_the_dropped_spans() {
+fn a_missing_collector_drops_and_counts_spans() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let closed = format!("http://127.0.0.1:{}", free_port());
     let dropped_before = semtel::trace::dropped_spans();
     let failed_before = semtel::trace::failed_exports();
     let t = telemetry(closed, 256);
-    // Far more spans than the queue holds, produced faster than any export.
-    let took = run("absent", 50_000);
-    assert!(
-        took < Duration::from_secs(20),
-        "the program was held up: {took:?}"
-    );
+    // Far more spans than the queue holds, produced faster than any export
+    // (what that costs the program is measured in `benches/`).
+    run("absent", 50_000);
     std::thread::sleep(Duration::from_millis(600));
     let start = Instant::now();
     drop(t);

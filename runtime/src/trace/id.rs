@@ -57,15 +57,3 @@ pub(crate) fn trace_and_span_id() -> (TraceId, SpanId) {
         SpanId::from(non_zero(c)),
     )
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ids_differ_and_are_valid() {
-        let a = super::trace_and_span_id().0;
-        let b = super::trace_and_span_id().0;
-        assert_ne!(a, b);
-        assert_ne!(a, opentelemetry::trace::TraceId::INVALID);
-        assert_ne!(super::span_id(), super::span_id());
-    }
-}
