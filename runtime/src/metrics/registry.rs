@@ -261,3 +261,50 @@ fn snapshot(s: &Series) -> Option<SeriesSnapshot> {
         exemplars,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::SpanContext;
+
+    #[test]
+    fn the_unscoped_view_merges_meters_and_leaves_out_another_kind() {
+        let scope = |n: &'static str| Some(InstrumentationScope::builder(n).build());
+        let d = |kind| Descriptor {
+            name: "unscoped.test".into(),
+            unit: "s".into(),
+            description: "".into(),
+            kind,
+            buckets: Cow::Borrowed(&[]),
+        };
+        let a = register(d(Instrument::Counter), scope("a"), false);
+        let b = register(d(Instrument::Counter), scope("b"), false);
+        let c = register(d(Instrument::Gauge), scope("c"), false);
+        a.series(&[]).add(1i64, SpanContext::NONE);
+        b.series(&[]).add(2i64, SpanContext::NONE);
+        c.series(&[]).set(5i64);
+        let scoped: Vec<MetricSnapshot> = collect()
+            .into_iter()
+            .filter(|m| m.descriptor.name == "unscoped.test")
+            .collect();
+        assert_eq!(scoped.len(), 3);
+        let view: Vec<MetricSnapshot> = collect_unscoped()
+            .into_iter()
+            .filter(|m| m.descriptor.name == "unscoped.test")
+            .collect();
+        assert_eq!(view.len(), 1);
+        assert_eq!(view[0].descriptor.kind, Instrument::Counter);
+        let series: Vec<(Vec<KeyValue>, Point)> = view[0]
+            .series
+            .iter()
+            .map(|s| (s.attributes.clone(), s.point.clone()))
+            .collect();
+        assert_eq!(
+            series,
+            vec![
+                (vec![KeyValue::new("otel.scope.name", "a")], Point::Sum(1.0)),
+                (vec![KeyValue::new("otel.scope.name", "b")], Point::Sum(2.0)),
+            ]
+        );
+    }
+}

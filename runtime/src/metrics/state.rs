@@ -98,7 +98,8 @@ impl Series {
 /// other orders (or repetitions) it was given in, as aliases.
 #[derive(Default)]
 struct SeriesMap {
-    by_attrs: HashMap<Vec<KeyValue>, Arc<Series>>,
+    /// Hashed with a fast seeded hash; the map's size is bounded by the limit.
+    by_attrs: HashMap<Vec<KeyValue>, Arc<Series>, foldhash::fast::RandomState>,
     /// Distinct series (entries that are not aliases).
     distinct: usize,
 }
