@@ -426,3 +426,36 @@ fn instruments_outlive_shutdown_and_keep_recording_after_a_new_init() {
         10.0
     );
 }
+
+#[test]
+fn keep_otel_globals_leaves_the_global_meter_provider_alone() {
+    use opentelemetry::metrics::MeterProvider as _;
+    let _turn = testing::without_telemetry();
+    global::set_meter_provider(opentelemetry::metrics::NoopMeterProvider::new());
+    let store = Arc::new(Mutex::new(Vec::new()));
+    let _t = testing::capture_with(semtel::builder().keep_otel_globals(), store);
+    global::meter("lib-kept")
+        .u64_counter("lib.kept")
+        .build()
+        .add(1, &[]);
+    let kept = || {
+        semtel::metrics::collect()
+            .into_iter()
+            .filter(|m| m.descriptor.name == "lib.kept")
+            .flat_map(|m| m.series)
+            .map(|s| sum(&s))
+            .sum::<f64>()
+    };
+    assert_eq!(
+        kept(),
+        0.0,
+        "the program's own provider got the measurement"
+    );
+    // semtel's provider, handed over explicitly, still records.
+    semtel::otel::MeterProvider::new()
+        .meter("lib-kept")
+        .u64_counter("lib.kept")
+        .build()
+        .add(2, &[]);
+    assert_eq!(kept(), 2.0);
+}

@@ -36,8 +36,8 @@ use crate::metrics::observable::Observer;
 use crate::metrics::{self, Descriptor, InstrumentState, Number};
 use opentelemetry::metrics::{
     AsyncInstrument, AsyncInstrumentBuilder, Callback, Counter, Gauge, Histogram, HistogramBuilder,
-    InstrumentBuilder, InstrumentProvider, Meter, MeterProvider, ObservableCounter,
-    ObservableGauge, ObservableUpDownCounter, SyncInstrument, UpDownCounter,
+    InstrumentBuilder, InstrumentProvider, Meter, ObservableCounter, ObservableGauge,
+    ObservableUpDownCounter, SyncInstrument, UpDownCounter,
 };
 use opentelemetry::{InstrumentationScope, KeyValue};
 use semtel_conventions::Instrument;
