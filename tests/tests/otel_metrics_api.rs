@@ -24,10 +24,12 @@ mod chat_library {
         requests: Counter<u64>,
         latency: Histogram<f64>,
         open: Arc<AtomicI64>,
+        model: &'static str,
     }
 
     impl Client {
-        pub fn new() -> Client {
+        /// A client of `model`.
+        pub fn new(model: &'static str) -> Client {
             let meter = global::meter_with_scope(
                 InstrumentationScope::builder("chat-lib")
                     .with_version("0.3.1")
@@ -38,7 +40,12 @@ mod chat_library {
             meter
                 .i64_observable_up_down_counter("chat.sessions")
                 .with_unit("{session}")
-                .with_callback(move |o| o.observe(observed.load(Ordering::Relaxed), &[]))
+                .with_callback(move |o| {
+                    o.observe(
+                        observed.load(Ordering::Relaxed),
+                        &[KeyValue::new("model", model)],
+                    )
+                })
                 .build();
             Client {
                 requests: meter
@@ -52,30 +59,31 @@ mod chat_library {
                     .with_boundaries(vec![0.05, 0.2, 1.0])
                     .build(),
                 open,
+                model,
             }
         }
 
-        pub fn chat(&self, model: &'static str, seconds: f64) {
+        pub fn chat(&self, seconds: f64) {
             self.open.fetch_add(1, Ordering::Relaxed);
-            let attrs = [KeyValue::new("model", model)];
+            let attrs = [KeyValue::new("model", self.model)];
             self.requests.add(1, &attrs);
             self.latency.record(seconds, &attrs);
         }
     }
 
     /// Another library with a counter of the same name.
-    pub fn other_library_request() {
+    pub fn other_library_request(model: &'static str) {
         global::meter("other-lib")
             .u64_counter("chat.requests")
             .with_unit("{request}")
             .build()
-            .add(7, &[]);
+            .add(7, &[KeyValue::new("model", model)]);
     }
 }
 
 #[traced_task(name = "agent.turn")]
 fn turn(client: &chat_library::Client, seconds: f64) {
-    client.chat("small", seconds);
+    client.chat(seconds);
 }
 
 /// The trace ids of the `agent.turn` spans captured in `store`.
@@ -115,19 +123,20 @@ fn prometheus_stores_a_library_s_opentelemetry_metrics_with_semtel_exemplars() {
         .prometheus_addr()
         .expect("the endpoint runs")
         .to_string();
-    let client = chat_library::Client::new();
+    // Metrics are process-wide: this test's series are those of model "small".
+    let client = chat_library::Client::new("small");
     for seconds in [0.01, 0.1, 0.1, 0.5, 3.0] {
         turn(&client, seconds);
     }
-    chat_library::other_library_request();
+    chat_library::other_library_request("small");
     assert!(telemetry.flush());
     let traces = turn_traces(&store);
     assert_eq!(traces.len(), 5);
 
     let prom = Prometheus::start(&addr);
-    let scope = r#"otel_scope_name="chat-lib",otel_scope_version="0.3.1""#;
+    let scope = r#"model="small",otel_scope_name="chat-lib",otel_scope_version="0.3.1""#;
     let requests = poll(Duration::from_secs(30), || {
-        prom.query_value(&format!(r#"chat_requests_total{{model="small",{scope}}}"#))
+        prom.query_value(&format!("chat_requests_total{{{scope}}}"))
     });
     assert_eq!(
         requests,
@@ -138,7 +147,7 @@ fn prometheus_stores_a_library_s_opentelemetry_metrics_with_semtel_exemplars() {
     );
     // The other library's counter of the same name is its own series.
     assert_eq!(
-        prom.query_value(r#"chat_requests_total{otel_scope_name="other-lib"}"#),
+        prom.query_value(r#"chat_requests_total{model="small",otel_scope_name="other-lib"}"#),
         Some(7.0)
     );
     // The buckets are the library's advice.
@@ -221,9 +230,9 @@ fn otlp_carries_each_meter_as_its_instrumentation_scope() {
             .metric_export_interval(Duration::from_millis(200)),
         Arc::clone(&store),
     );
-    let client = chat_library::Client::new();
+    let client = chat_library::Client::new("large");
     turn(&client, 0.1);
-    chat_library::other_library_request();
+    chat_library::other_library_request("large");
     own_metric();
     assert!(telemetry.flush());
     let traces = turn_traces(&store);
