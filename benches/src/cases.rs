@@ -125,6 +125,18 @@ fn sdk_with(ratio: f64, f: fn(&opentelemetry_sdk::trace::SdkTracer, u64) -> u64)
     )
 }
 
+/// `n` calls of `f` on instruments of the OpenTelemetry metrics API.
+fn api(instruments: cm::Api, f: fn(&cm::Api, u64) -> u64) -> Runner {
+    runner(
+        move |n| {
+            for i in 0..n {
+                black_box(f(&instruments, i));
+            }
+        },
+        (),
+    )
+}
+
 macro_rules! cases {
     ($($scenario:literal $contender:literal => $make:expr;)*) => {
         vec![$(Case { scenario: $scenario, contender: $contender, make: || $make },)*]
@@ -182,6 +194,14 @@ pub fn all() -> Vec<Case> {
             let o = cm::Otel::new();
             runner(move |n| (0..n).for_each(|i| { black_box(o.call(i)); }), ())
         };
+        // (i) a counter add and a histogram record of the OpenTelemetry
+        // metrics API (`global::meter`), served by semtel or by the SDK
+        "i_api_counter" "bare" => runner(loop_of(bare), ());
+        "i_api_counter" "semtel" => api(cm::Api::semtel(), cm::Api::add);
+        "i_api_counter" "otel_sdk" => api(cm::Api::sdk(), cm::Api::add);
+        "i_api_histogram" "bare" => runner(loop_of(bare), ());
+        "i_api_histogram" "semtel" => api(cm::Api::semtel(), cm::Api::record);
+        "i_api_histogram" "otel_sdk" => api(cm::Api::sdk(), cm::Api::record);
         // (f) an async fn on a current-thread tokio runtime
         "f_async" "bare" => runner(async_loop(bare_async), ());
         "f_async" "semtel" => runner(

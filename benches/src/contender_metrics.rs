@@ -1,5 +1,6 @@
 //! Function metrics (call counter, duration histogram, calls in flight) by
-//! hand with prometheus-client and with the OpenTelemetry metrics API.
+//! hand with prometheus-client and with the OpenTelemetry metrics API; and
+//! the OpenTelemetry metrics API served by semtel or by the SDK.
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram, MeterProvider as _, UpDownCounter};
@@ -154,5 +155,67 @@ impl Default for Otel {
 impl Drop for Otel {
     fn drop(&mut self) {
         let _ = self.provider.shutdown();
+    }
+}
+
+/// A counter and a histogram a library takes from `opentelemetry::global::meter`.
+pub struct Api {
+    counter: Counter<u64>,
+    histogram: Histogram<f64>,
+    _keep: Box<dyn std::any::Any>,
+}
+
+impl Api {
+    fn from_global(keep: Box<dyn std::any::Any>) -> Api {
+        let meter = opentelemetry::global::meter("bench-library");
+        Api {
+            counter: meter.u64_counter("library.requests").build(),
+            histogram: meter
+                .f64_histogram("library.latency")
+                .with_unit("s")
+                .with_boundaries(vec![0.005, 0.01, 0.05, 0.1, 0.5, 1.0])
+                .build(),
+            _keep: keep,
+        }
+    }
+
+    /// semtel installed (Prometheus endpoint on), serving the global meter provider.
+    pub fn semtel() -> Api {
+        let telemetry =
+            crate::contender_semtel::install(crate::exporter::CountingExporter::default(), 1.0);
+        Api::from_global(Box::new(telemetry))
+    }
+
+    /// The SDK's meter provider (a reader exporting hourly) as the global one.
+    pub fn sdk() -> Api {
+        let otel = Otel::new();
+        opentelemetry::global::set_meter_provider(otel.provider.clone());
+        Api::from_global(Box::new(otel))
+    }
+
+    /// Adds 1 to the counter, with two attributes.
+    #[inline(never)]
+    pub fn add(&self, x: u64) -> u64 {
+        self.counter.add(
+            1,
+            &[
+                KeyValue::new("route", "/chat"),
+                KeyValue::new("model", "small"),
+            ],
+        );
+        black_box(x) + 1
+    }
+
+    /// Records into the histogram, with two attributes.
+    #[inline(never)]
+    pub fn record(&self, x: u64) -> u64 {
+        self.histogram.record(
+            (x % 100) as f64 * 0.001,
+            &[
+                KeyValue::new("route", "/chat"),
+                KeyValue::new("model", "small"),
+            ],
+        );
+        black_box(x) + 1
     }
 }

@@ -1,7 +1,7 @@
 //! Support for `#[metered]`: call counts, durations and calls in flight per
 //! function, bound once per call site so a call costs a few atomics.
 
-use crate::metrics::{self, Bound, Descriptor};
+use crate::metrics::{self, Descriptor, Series};
 use crate::outcome::Failure;
 use crate::trace::SpanContext;
 use opentelemetry::KeyValue;
@@ -59,7 +59,7 @@ impl Descriptor2 {
             unit: self.unit.into(),
             description: self.description.into(),
             kind: self.kind,
-            buckets,
+            buckets: buckets.into(),
         }
     }
 }
@@ -91,9 +91,9 @@ struct Instruments {
 
 /// Series bound once for calls with the site's fixed attributes.
 struct Fixed {
-    duration: Option<Bound>,
-    ok: Option<Bound>,
-    in_flight: Option<Bound>,
+    duration: Option<Arc<Series>>,
+    ok: Option<Arc<Series>>,
+    in_flight: Option<Arc<Series>>,
 }
 
 /// One metered function (a `static` per call site).
@@ -161,7 +161,7 @@ impl Metered {
                     if let Some(r) = result {
                         self.result(&mut a, r);
                     }
-                    Bound::new(inst.state.series(a))
+                    inst.state.series(&a)
                 })
             };
             Fixed {
@@ -197,7 +197,9 @@ impl Metered {
         }
         let attributes = attributes();
         if let Some(i) = &self.instruments().in_flight {
-            Bound::new(i.state.series(self.base(&attributes))).add(1i64, SpanContext::NONE);
+            i.state
+                .series(&self.base(&attributes))
+                .add(1i64, SpanContext::NONE);
         }
         Some(Call {
             site: self,
@@ -231,9 +233,9 @@ impl Call {
     fn with_series(
         &self,
         inst: &Option<Inst>,
-        fixed: Option<&Bound>,
+        fixed: Option<&Arc<Series>>,
         extra: &[KeyValue],
-        f: impl FnOnce(&Bound),
+        f: impl FnOnce(&Series),
     ) {
         match (&self.attributes, fixed) {
             (None, Some(b)) if extra.is_empty() => f(b),
@@ -246,7 +248,7 @@ impl Call {
                             .filter(|kv| i.error_type || kv.key.as_str() != "error.type")
                             .cloned(),
                     );
-                    f(&Bound::new(i.state.series(a)));
+                    i.state.with_series(&a, f);
                 }
             }
         }

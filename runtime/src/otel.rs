@@ -1,8 +1,8 @@
 //! The OpenTelemetry API served by semtel. `init` installs these as the
-//! API's global tracer provider and text-map propagator (unless the builder
-//! says [`keep_otel_globals`](crate::Builder::keep_otel_globals)), so that
-//! libraries written against the `opentelemetry` crate join semtel's
-//! traces:
+//! API's global tracer provider, meter provider and text-map propagator
+//! (unless the builder says [`keep_otel_globals`](crate::Builder::keep_otel_globals)),
+//! so that libraries written against the `opentelemetry` crate join semtel's
+//! traces, and their metrics are exported with semtel's (see [`MeterProvider`]):
 //!
 //! ```
 //! use opentelemetry::trace::{Tracer, TracerProvider as _};
@@ -17,5 +17,6 @@
 //! });
 //! ```
 
+pub use crate::bridge::otel_metrics::MeterProvider;
 pub use crate::bridge::otel_propagator::Propagator;
 pub use crate::bridge::otel_trace::{Span, Tracer, TracerProvider};

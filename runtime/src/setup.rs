@@ -243,10 +243,10 @@ impl Builder {
         self
     }
 
-    /// Leaves the OpenTelemetry API's global tracer provider and text-map
-    /// propagator as they are. By default `init` makes semtel serve them
-    /// (see [`crate::otel`]), so that libraries using the API join semtel's
-    /// traces.
+    /// Leaves the OpenTelemetry API's global tracer provider, meter provider
+    /// and text-map propagator as they are. By default `init` makes semtel
+    /// serve them (see [`crate::otel`]), so that libraries using the API join
+    /// semtel's traces and metrics.
     pub fn keep_otel_globals(mut self) -> Self {
         self.keep_otel_globals = true;
         self

@@ -1,7 +1,7 @@
 //! Support for `#[agent_step]`: the step's duration and outcome metrics, and
 //! the token usage a step reports while it runs.
 
-use crate::metrics::{self, Bound, Histogram};
+use crate::metrics::{self, Histogram};
 use crate::outcome::Failure;
 use crate::trace::{SpanContext, current_context, current_span};
 use opentelemetry::KeyValue;
@@ -47,7 +47,7 @@ impl Step {
         let mut attrs = self.attributes;
         match failure {
             None => {
-                i.successes.bind(attrs.clone()).add(1i64, ctx);
+                i.successes.bind(attrs.clone()).add_in(1, ctx);
                 attrs
                     .push(orch::step::OUTCOME.value(orch::step::OrchestrationStepOutcome::Success));
             }
@@ -55,13 +55,13 @@ impl Step {
                 let error_type = semtel_conventions::error::TYPE.value(f.error_type.to_string());
                 let mut failed = attrs.clone();
                 failed.push(error_type.clone());
-                i.failures.bind(failed).add(1i64, ctx);
+                i.failures.bind(failed).add_in(1, ctx);
                 attrs
                     .push(orch::step::OUTCOME.value(orch::step::OrchestrationStepOutcome::Failure));
                 attrs.push(error_type);
             }
         }
-        Bound::record(&i.duration.bind(attrs), secs, ctx);
+        i.duration.bind(attrs).record_in(secs, ctx);
     }
 }
 
@@ -100,7 +100,7 @@ impl CurrentStep {
             a.push(attr::token::TYPE.value(ty));
             usage
                 .bind(a)
-                .record(i64::try_from(n).unwrap_or(i64::MAX), ctx);
+                .record_in(i64::try_from(n).unwrap_or(i64::MAX), ctx);
         }
     }
 }

@@ -215,6 +215,21 @@ pub fn parse_metric_names(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The metrics in the collector's output with their instrumentation scope:
+/// `("chat-lib 0.3.1", "chat.requests")` (scope name and version).
+pub fn parse_scoped_metric_names(text: &str) -> Vec<(String, String)> {
+    let mut scope = String::new();
+    let mut out = Vec::new();
+    for l in text.lines().map(str::trim) {
+        if let Some(s) = l.strip_prefix("InstrumentationScope") {
+            scope = s.trim().to_string();
+        } else if let Some(n) = l.strip_prefix("-> Name: ") {
+            out.push((scope.clone(), n.trim().to_string()));
+        }
+    }
+    out
+}
+
 /// A span as the collector printed it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Span {

@@ -20,7 +20,12 @@ pub(crate) fn render(metrics: &[MetricSnapshot]) -> String {
     let mut out = String::from("metrics\n");
     for m in metrics.iter().filter(|m| !m.series.is_empty()) {
         let d = &m.descriptor;
-        let _ = writeln!(out, "{} ({:?}, {})", d.name, d.kind, d.unit);
+        let meter = m
+            .scope
+            .as_ref()
+            .map(|s| format!(" from meter {}", s.name()))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{} ({:?}, {}){meter}", d.name, d.kind, d.unit);
         for s in &m.series {
             let value = match &s.point {
                 Point::Sum(v) => format!("{v}"),

@@ -32,10 +32,13 @@ pub(crate) fn request(
     now: u64,
 ) -> ExportMetricsServiceRequest {
     let cumulative = pm::AggregationTemporality::Cumulative as i32;
-    let out: Vec<pm::Metric> = metrics
-        .iter()
-        .filter(|m| !m.series.is_empty())
-        .map(|m| {
+    // One ScopeMetrics per meter; semtel's own instruments under `semtel`.
+    let mut scopes: Vec<(
+        Option<&opentelemetry::InstrumentationScope>,
+        Vec<pm::Metric>,
+    )> = Vec::new();
+    for m in metrics.iter().filter(|m| !m.series.is_empty()) {
+        let metric = {
             let d = &m.descriptor;
             let number = |s: &crate::metrics::SeriesSnapshot, v: f64| pm::NumberDataPoint {
                 attributes: Attributes::from(s.attributes.clone()).0,
@@ -99,8 +102,12 @@ pub(crate) fn request(
                 data: Some(data),
                 ..Default::default()
             }
-        })
-        .collect();
+        };
+        match scopes.iter_mut().find(|(s, _)| *s == m.scope.as_ref()) {
+            Some((_, list)) => list.push(metric),
+            None => scopes.push((m.scope.as_ref(), vec![metric])),
+        }
+    }
     let res = ResourceAttributesWithSchema::from(resource);
     ExportMetricsServiceRequest {
         resource_metrics: vec![pm::ResourceMetrics {
@@ -108,15 +115,24 @@ pub(crate) fn request(
                 attributes: res.attributes.0,
                 ..Default::default()
             }),
-            scope_metrics: vec![pm::ScopeMetrics {
-                scope: Some(InstrumentationScope {
-                    name: "semtel".into(),
-                    version: env!("CARGO_PKG_VERSION").into(),
-                    ..Default::default()
-                }),
-                metrics: out,
-                ..Default::default()
-            }],
+            scope_metrics: scopes
+                .into_iter()
+                .map(|(scope, metrics)| pm::ScopeMetrics {
+                    scope: Some(match scope {
+                        Some(s) => InstrumentationScope::from((s, None)),
+                        None => InstrumentationScope {
+                            name: "semtel".into(),
+                            version: env!("CARGO_PKG_VERSION").into(),
+                            ..Default::default()
+                        },
+                    }),
+                    schema_url: scope
+                        .and_then(|s| s.schema_url())
+                        .unwrap_or_default()
+                        .to_string(),
+                    metrics,
+                })
+                .collect(),
             ..Default::default()
         }],
     }

@@ -120,8 +120,9 @@ fn own_counters() -> Vec<MetricSnapshot> {
                 unit: unit.into(),
                 description: help.into(),
                 kind: Instrument::Counter,
-                buckets: &[],
+                buckets: std::borrow::Cow::Borrowed(&[]),
             },
+            scope: None,
             series: vec![SeriesSnapshot {
                 attributes: Vec::new(),
                 point: Point::Sum(v as f64),

@@ -93,7 +93,7 @@ fn serve(stream: TcpStream, target: &Target) -> std::io::Result<()> {
         );
     }
     let om = wants_openmetrics(&accept);
-    let body = render(&crate::metrics::collect(), om, target);
+    let body = render(&crate::metrics::collect_unscoped(), om, target);
     write!(
         out,
         "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

@@ -1,13 +1,14 @@
-//! The process-wide metric registry: instruments by name, their series by
-//! attribute set, bounded by a cardinality limit with an overflow series.
+//! The process-wide metric registry: instruments by meter and name, and
+//! what a collection of all of them returns.
 
-use super::series::{Exemplar, GaugeCell, HistogramCell, HistogramSnapshot, SumCell};
-use opentelemetry::{KeyValue, Value};
+use super::observable::{self, Observable};
+use super::series::{Exemplar, HistogramSnapshot};
+use super::state::{Cell, DEFAULT_CARDINALITY_LIMIT, InstrumentState, Series};
+use opentelemetry::{InstrumentationScope, KeyValue};
 use semtel_conventions::Instrument;
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// What an instrument is: name, unit, description, kind and bucket boundaries.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,7 +22,7 @@ pub struct Descriptor {
     /// Counter, up-down counter, histogram or gauge.
     pub kind: Instrument,
     /// Histogram bucket upper bounds (empty for other kinds).
-    pub buckets: &'static [f64],
+    pub buckets: Cow<'static, [f64]>,
 }
 
 /// The default histogram boundaries (the OpenTelemetry SDK's, suited to seconds
@@ -36,167 +37,112 @@ pub const DEFAULT_SECONDS_BUCKETS: &[f64] = &[
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0,
 ];
 
-/// Attributes sorted by key, compared and hashed by value.
-#[derive(Clone, Debug)]
-pub(crate) struct AttrSet(pub Vec<KeyValue>);
-
-impl AttrSet {
-    pub fn new(mut kvs: Vec<KeyValue>) -> Self {
-        kvs.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
-        kvs.dedup_by(|later, earlier| {
-            let same = later.key == earlier.key;
-            if same {
-                earlier.value = later.value.clone();
-            }
-            same
-        });
-        AttrSet(kvs)
-    }
-}
-
-fn hash_value<H: Hasher>(v: &Value, h: &mut H) {
-    match v {
-        Value::Bool(b) => b.hash(h),
-        Value::I64(i) => i.hash(h),
-        Value::F64(f) => f.to_bits().hash(h),
-        Value::String(s) => s.as_str().hash(h),
-        other => other.to_string().hash(h),
-    }
-}
-
-impl Hash for AttrSet {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        for kv in &self.0 {
-            kv.key.as_str().hash(h);
-            hash_value(&kv.value, h);
-        }
-    }
-}
-
-impl PartialEq for AttrSet {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-
-impl Eq for AttrSet {}
-
-/// The value cell of a series.
-pub(crate) enum Cell {
-    Sum(SumCell),
-    Gauge(GaugeCell),
-    Histogram(HistogramCell),
-}
-
-/// One series: an attribute set and its value.
-pub(crate) struct Series {
-    pub attributes: Vec<KeyValue>,
-    pub cell: Cell,
-    pub start: u64,
-}
-
-impl Series {
-    fn new(desc: &Descriptor, attributes: Vec<KeyValue>) -> Self {
-        let cell = match desc.kind {
-            Instrument::Counter | Instrument::UpDownCounter => Cell::Sum(SumCell::default()),
-            Instrument::Gauge => Cell::Gauge(GaugeCell::default()),
-            Instrument::Histogram => Cell::Histogram(HistogramCell::new(desc.buckets)),
-        };
-        Series {
-            attributes,
-            cell,
-            start: crate::clock::now(),
-        }
-    }
-}
-
-/// The series an instrument may hold before new attribute sets go to the overflow series.
-pub const DEFAULT_CARDINALITY_LIMIT: usize = 2000;
-
-/// An instrument and its series.
-pub(crate) struct InstrumentState {
-    pub desc: Descriptor,
-    series: RwLock<HashMap<AttrSet, Arc<Series>>>,
-    overflow: OnceLock<Arc<Series>>,
-    limit: usize,
-}
-
-impl InstrumentState {
-    /// The series for `attrs`, created on first use; past the cardinality
-    /// limit, the overflow series (`otel.metric.overflow=true`).
-    pub fn series(&self, attrs: Vec<KeyValue>) -> Arc<Series> {
-        let key = AttrSet::new(attrs);
-        if let Some(s) = self
-            .series
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
-            return Arc::clone(s);
-        }
-        let mut map = self.series.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(s) = map.get(&key) {
-            return Arc::clone(s);
-        }
-        if map.len() >= self.limit {
-            drop(map);
-            return Arc::clone(self.overflow.get_or_init(|| {
-                crate::warn(format_args!(
-                    "metric {} reached its cardinality limit of {} series; further attribute sets are counted in the overflow series",
-                    self.desc.name, self.limit
-                ));
-                Arc::new(Series::new(&self.desc, vec![KeyValue::new("otel.metric.overflow", true)]))
-            }));
-        }
-        let s = Arc::new(Series::new(&self.desc, key.0.clone()));
-        map.insert(key, Arc::clone(&s));
-        s
-    }
-
-    fn all_series(&self) -> Vec<Arc<Series>> {
-        let map = self.series.read().unwrap_or_else(PoisonError::into_inner);
-        let mut v: Vec<Arc<Series>> = map.values().cloned().collect();
-        v.extend(self.overflow.get().cloned());
-        v
-    }
-}
-
 static REGISTRY: Mutex<Vec<Arc<InstrumentState>>> = Mutex::new(Vec::new());
-static LIMIT: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(DEFAULT_CARDINALITY_LIMIT);
+static LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_CARDINALITY_LIMIT);
 
 /// Sets the cardinality limit for instruments created from now on.
 pub(crate) fn set_cardinality_limit(limit: usize) {
-    LIMIT.store(limit.max(1), std::sync::atomic::Ordering::Relaxed);
+    LIMIT.store(limit.max(1), Ordering::Relaxed);
 }
 
-/// The instrument named `desc.name`, created on first use. A second
-/// registration under the same name with another kind gets a warning and its
-/// own, unexported instrument, so the first one's data stays consistent.
+/// One of semtel's own instruments (see [`register`]).
 pub(crate) fn instrument(desc: Descriptor) -> Arc<InstrumentState> {
+    register(desc, None, false)
+}
+
+/// The instrument named `desc.name` in `scope` (a meter of the OpenTelemetry
+/// API; `None` for semtel's own), created on first use; an observable one
+/// collects through callbacks. A second registration of the same name as
+/// another kind gets a warning and its own, unexported instrument, so the
+/// first one's data stays consistent.
+pub(crate) fn register(
+    desc: Descriptor,
+    scope: Option<InstrumentationScope>,
+    observable: bool,
+) -> Arc<InstrumentState> {
     let mut reg = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(i) = reg.iter().find(|i| i.desc.name == desc.name) {
-        if i.desc.kind == desc.kind {
-            return Arc::clone(i);
+    let kind = kind_name(desc.kind, observable);
+    let new = |desc| {
+        let o = observable.then(Observable::default);
+        Arc::new(InstrumentState::new(
+            desc,
+            scope.clone(),
+            o,
+            LIMIT.load(Ordering::Relaxed),
+        ))
+    };
+    let same_scope = reg
+        .iter()
+        .find(|i| i.scope == scope && i.desc.name == desc.name);
+    if let Some(i) = same_scope {
+        let first = kind_name(i.desc.kind, i.observable.is_some());
+        if first != kind {
+            crate::warn(format_args!(
+                "metric {}{} is already registered as {first}; the {kind} of the same name is not exported (give it another name)",
+                desc.name,
+                meter(&scope)
+            ));
+            return new(desc);
         }
-        crate::warn(format_args!(
-            "metric {} is already registered as a {:?}; the {:?} of the same name is not exported",
-            desc.name, i.desc.kind, desc.kind
-        ));
-        return Arc::new(new_state(desc));
+        if (i.desc.unit != desc.unit || i.desc.buckets != desc.buckets)
+            && !i.warned.swap(true, Ordering::Relaxed)
+        {
+            crate::warn(format_args!(
+                "metric {}{} is registered again with unit `{}` and buckets {:?}; it keeps its first unit `{}` and buckets {:?}",
+                desc.name,
+                meter(&scope),
+                desc.unit,
+                desc.buckets,
+                i.desc.unit,
+                i.desc.buckets
+            ));
+        }
+        return Arc::clone(i);
     }
-    let state = Arc::new(new_state(desc));
+    if let Some(other) = reg.iter().find(|i| {
+        i.desc.name == desc.name && i.desc.unit == desc.unit && !one_family(&i.desc, &desc)
+    }) {
+        crate::warn(format_args!(
+            "metric {}{} ({kind}) and metric {}{} ({}) have one name but differ in kind or buckets; OTLP exports both, the Prometheus endpoint and the console table only the first",
+            desc.name,
+            meter(&scope),
+            other.desc.name,
+            meter(&other.scope),
+            kind_name(other.desc.kind, other.observable.is_some()),
+        ));
+    }
+    let state = new(desc);
     reg.push(Arc::clone(&state));
     state
 }
 
-fn new_state(desc: Descriptor) -> InstrumentState {
-    InstrumentState {
-        desc,
-        series: RwLock::new(HashMap::new()),
-        overflow: OnceLock::new(),
-        limit: LIMIT.load(std::sync::atomic::Ordering::Relaxed),
+fn kind_name(kind: Instrument, observable: bool) -> String {
+    let k = match kind {
+        Instrument::Counter => "counter",
+        Instrument::UpDownCounter => "up-down counter",
+        Instrument::Histogram => "histogram",
+        Instrument::Gauge => "gauge",
+    };
+    if observable {
+        format!("an observable {k}")
+    } else if kind == Instrument::UpDownCounter {
+        format!("an {k}")
+    } else {
+        format!("a {k}")
     }
+}
+
+fn meter(scope: &Option<InstrumentationScope>) -> String {
+    scope
+        .as_ref()
+        .map(|s| format!(" of meter `{}`", s.name()))
+        .unwrap_or_default()
+}
+
+/// Whether metrics of one name (and unit) from different meters can share
+/// one unscoped family: same kind, and for histograms the same buckets.
+fn one_family(a: &Descriptor, b: &Descriptor) -> bool {
+    a.kind == b.kind && (a.kind != Instrument::Histogram || a.buckets == b.buckets)
 }
 
 /// A series' value at collection time.
@@ -228,11 +174,15 @@ pub struct SeriesSnapshot {
 pub struct MetricSnapshot {
     /// What it is.
     pub descriptor: Descriptor,
+    /// The meter of an instrument made through the OpenTelemetry metrics
+    /// API (`opentelemetry::global::meter`); `None` for semtel's own.
+    pub scope: Option<InstrumentationScope>,
     /// Its series.
     pub series: Vec<SeriesSnapshot>,
 }
 
-/// Every registered instrument's current values (cumulative).
+/// Every registered instrument's current values (cumulative), after running
+/// the callbacks of the observable ones.
 pub fn collect() -> Vec<MetricSnapshot> {
     let instruments: Vec<Arc<InstrumentState>> = REGISTRY
         .lock()
@@ -240,11 +190,50 @@ pub fn collect() -> Vec<MetricSnapshot> {
         .clone();
     instruments
         .iter()
-        .map(|i| MetricSnapshot {
-            descriptor: i.desc.clone(),
-            series: i.all_series().iter().filter_map(|s| snapshot(s)).collect(),
+        .map(|i| {
+            let series = match &i.observable {
+                Some(o) => observable::collect(i, o),
+                None => i.all_series(None),
+            };
+            MetricSnapshot {
+                descriptor: i.desc.clone(),
+                scope: i.scope.clone(),
+                series: series.iter().filter_map(|s| snapshot(s)).collect(),
+            }
         })
         .collect()
+}
+
+/// [`collect`] for exporters without instrumentation scopes (Prometheus, the
+/// console): one metric per name and unit, the series of other meters'
+/// metrics of that name merged into it and labelled with their meter
+/// (`otel.scope.name`, `otel.scope.version`). A metric that cannot share the
+/// family (another kind, other buckets) is left out; its registration warned.
+pub(crate) fn collect_unscoped() -> Vec<MetricSnapshot> {
+    let mut out: Vec<MetricSnapshot> = Vec::new();
+    for mut m in collect() {
+        if let Some(scope) = m.scope.take() {
+            let mut labels = vec![KeyValue::new("otel.scope.name", scope.name().to_string())];
+            if let Some(v) = scope.version() {
+                labels.push(KeyValue::new("otel.scope.version", v.to_string()));
+            }
+            for s in &mut m.series {
+                s.attributes.extend(labels.iter().cloned());
+                s.attributes
+                    .sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
+            }
+        }
+        let d = &m.descriptor;
+        match out
+            .iter_mut()
+            .find(|o| o.descriptor.name == d.name && o.descriptor.unit == d.unit)
+        {
+            Some(o) if one_family(&o.descriptor, d) => o.series.append(&mut m.series),
+            Some(_) => {}
+            None => out.push(m),
+        }
+    }
+    out
 }
 
 fn snapshot(s: &Series) -> Option<SeriesSnapshot> {
@@ -271,4 +260,51 @@ fn snapshot(s: &Series) -> Option<SeriesSnapshot> {
         start: s.start,
         exemplars,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::SpanContext;
+
+    #[test]
+    fn the_unscoped_view_merges_meters_and_leaves_out_another_kind() {
+        let scope = |n: &'static str| Some(InstrumentationScope::builder(n).build());
+        let d = |kind| Descriptor {
+            name: "unscoped.test".into(),
+            unit: "s".into(),
+            description: "".into(),
+            kind,
+            buckets: Cow::Borrowed(&[]),
+        };
+        let a = register(d(Instrument::Counter), scope("a"), false);
+        let b = register(d(Instrument::Counter), scope("b"), false);
+        let c = register(d(Instrument::Gauge), scope("c"), false);
+        a.series(&[]).add(1i64, SpanContext::NONE);
+        b.series(&[]).add(2i64, SpanContext::NONE);
+        c.series(&[]).set(5i64);
+        let scoped: Vec<MetricSnapshot> = collect()
+            .into_iter()
+            .filter(|m| m.descriptor.name == "unscoped.test")
+            .collect();
+        assert_eq!(scoped.len(), 3);
+        let view: Vec<MetricSnapshot> = collect_unscoped()
+            .into_iter()
+            .filter(|m| m.descriptor.name == "unscoped.test")
+            .collect();
+        assert_eq!(view.len(), 1);
+        assert_eq!(view[0].descriptor.kind, Instrument::Counter);
+        let series: Vec<(Vec<KeyValue>, Point)> = view[0]
+            .series
+            .iter()
+            .map(|s| (s.attributes.clone(), s.point.clone()))
+            .collect();
+        assert_eq!(
+            series,
+            vec![
+                (vec![KeyValue::new("otel.scope.name", "a")], Point::Sum(1.0)),
+                (vec![KeyValue::new("otel.scope.name", "b")], Point::Sum(2.0)),
+            ]
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! path, with the latest exemplar kept per histogram bucket (and per counter).
 
 use opentelemetry::trace::{SpanId, TraceId};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// A measurement linked to the sampled span that made it.
@@ -113,6 +114,13 @@ impl SumCell {
         add_f64(&self.float, v);
     }
 
+    /// Replaces the sum (an observed cumulative value); `int` when it is exact.
+    pub fn set(&self, int: Option<i64>, v: f64) {
+        let (i, f) = int.map_or((0, v), |i| (i, 0.0));
+        self.int.store(i, Ordering::Relaxed);
+        self.float.store(f.to_bits(), Ordering::Relaxed);
+    }
+
     pub fn value(&self) -> f64 {
         self.int.load(Ordering::Relaxed) as f64 + f64::from_bits(self.float.load(Ordering::Relaxed))
     }
@@ -141,7 +149,7 @@ impl GaugeCell {
 
 /// An explicit-bucket histogram.
 pub(crate) struct HistogramCell {
-    pub bounds: &'static [f64],
+    pub bounds: Arc<[f64]>,
     counts: Box<[AtomicU64]>,
     sum: AtomicU64,
     min: AtomicU64,
@@ -150,9 +158,8 @@ pub(crate) struct HistogramCell {
 }
 
 impl HistogramCell {
-    pub fn new(bounds: &'static [f64]) -> Self {
+    pub fn new(bounds: Arc<[f64]>) -> Self {
         HistogramCell {
-            bounds,
             counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
             sum: AtomicU64::new(0f64.to_bits()),
             min: AtomicU64::new(f64::INFINITY.to_bits()),
@@ -160,6 +167,7 @@ impl HistogramCell {
             exemplars: (0..=bounds.len())
                 .map(|_| ExemplarSlot::default())
                 .collect(),
+            bounds,
         }
     }
 
@@ -234,8 +242,7 @@ mod tests {
 
     #[test]
     fn histogram_buckets_are_upper_inclusive() {
-        static B: [f64; 3] = [1.0, 2.0, 5.0];
-        let h = HistogramCell::new(&B);
+        let h = HistogramCell::new(Arc::from([1.0, 2.0, 5.0]));
         for v in [0.5, 1.0, 1.5, 2.0, 7.0] {
             h.record(v);
         }
