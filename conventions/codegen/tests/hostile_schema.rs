@@ -124,4 +124,3 @@ fn long_extends_chains_are_an_error_not_a_stack_overflow() {
     }
     assert!(load("ordered-chain", &text).is_ok());
 }
-
