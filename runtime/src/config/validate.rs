@@ -25,7 +25,7 @@ pub(crate) fn endpoint(url: &str) -> Result<(), String> {
     let url = url.trim();
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(if looks_like_host(url) {
-            format!("no scheme; did you mean http://{url}?")
+            format!("no scheme; did you mean http://{}?", shown(url))
         } else {
             "not a URL; expected http://host:port or https://host:port".to_string()
         });
@@ -133,5 +133,9 @@ mod tests {
             let got = check(bad).expect_err(bad);
             assert!(got.starts_with(why), "{bad}: {got}");
         }
+        // The suggestion repeats a long value only in part (found by fuzzing).
+        let long = "collector".repeat(100);
+        let got = check(&long).unwrap_err();
+        assert!(got.len() < 120 && got.ends_with("... (900 bytes)?"), "{got}");
     }
 }
