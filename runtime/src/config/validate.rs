@@ -136,6 +136,9 @@ mod tests {
         // The suggestion repeats a long value only in part (found by fuzzing).
         let long = "collector".repeat(100);
         let got = check(&long).unwrap_err();
-        assert!(got.len() < 120 && got.ends_with("... (900 bytes)?"), "{got}");
+        assert!(
+            got.len() < 120 && got.ends_with("... (900 bytes)?"),
+            "{got}"
+        );
     }
 }
