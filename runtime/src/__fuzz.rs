@@ -71,7 +71,7 @@ fn check_config(cfg: &config::Config) {
     assert!((1..=MAX_QUEUE_SIZE).contains(&cfg.batch.max_export_batch_size));
     assert!(!cfg.metric_export_interval.is_zero());
     for o in [&cfg.traces_otlp, &cfg.metrics_otlp, &cfg.logs_otlp] {
-        if let Err(e) = config::endpoint::check(&o.endpoint) {
+        if let Err(e) = config::validate::endpoint(&o.endpoint) {
             panic!("an invalid endpoint was accepted: {} ({e})", o.endpoint);
         }
     }

@@ -256,3 +256,30 @@ fn values_set_in_code_are_kept_within_bounds() {
         ]
     );
 }
+
+#[test]
+fn headers_that_cannot_be_sent_are_reported_where_they_are_set() {
+    assert_eq!(
+        errors(
+            "file_format: \"1.0\"\ntracer_provider:\n  processors:\n    - simple:\n        exporter:\n          otlp_http:\n            headers: [{name: \"bad name\", value: x}]\n"
+        ),
+        vec!["f.yaml:7:22: invalid header: `bad name` is not a valid header name"]
+    );
+    let (c, warnings) = semtel::builder()
+        .env_source(|k| {
+            (k == "OTEL_EXPORTER_OTLP_HEADERS").then(|| "ok=1,bad name=2,x=%0A".to_string())
+        })
+        .resolve()
+        .unwrap();
+    assert_eq!(
+        c.traces_otlp.headers,
+        vec![("ok".to_string(), "1".to_string())]
+    );
+    assert_eq!(
+        warnings,
+        vec![
+            "OTEL_EXPORTER_OTLP_HEADERS: `bad name` is not a valid header name; the header is not sent",
+            "OTEL_EXPORTER_OTLP_HEADERS: the value of `x` holds characters a header cannot carry; the header is not sent",
+        ]
+    );
+}

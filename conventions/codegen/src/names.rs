@@ -64,23 +64,29 @@ pub fn camel_ident(id: &str) -> String {
 /// with a live one (`azure_vm` beside `azure.vm`) gets the suffix.
 /// `Custom` is reserved for values the schema does not list.
 pub fn variant_names(e: &crate::model::Enum) -> Vec<String> {
+    use std::collections::{HashMap, HashSet};
     let mut out = vec![String::new(); e.members.len()];
-    let mut seen = vec!["Custom".to_string()];
+    let mut seen: HashSet<String> = HashSet::from(["Custom".to_string()]);
+    // The suffix each base name (live or deprecated) got last: every smaller
+    // one is taken, so many members of one name are numbered in linear time.
+    let mut last: HashMap<(String, bool), usize> = HashMap::new();
     let live = (0..e.members.len()).filter(|&i| e.members[i].deprecated.is_none());
     let old = (0..e.members.len()).filter(|&i| e.members[i].deprecated.is_some());
     for i in live.chain(old) {
+        let deprecated = e.members[i].deprecated.is_some();
         let base = camel_ident(&e.members[i].id);
-        let mut v = base.clone();
-        let mut n = 1;
+        let name = |n: usize| match n {
+            1 => base.clone(),
+            2 if deprecated => format!("{base}Deprecated"),
+            n => format!("{base}{n}"),
+        };
+        let n = last.entry((base.clone(), deprecated)).or_insert(1);
+        let mut v = name(*n);
         while seen.contains(&v) {
-            n += 1;
-            v = if e.members[i].deprecated.is_some() && n == 2 {
-                format!("{base}Deprecated")
-            } else {
-                format!("{base}{n}")
-            };
+            *n += 1;
+            v = name(*n);
         }
-        seen.push(v.clone());
+        seen.insert(v.clone());
         out[i] = v;
     }
     out
@@ -141,6 +147,52 @@ mod tests {
         assert!(!is_valid_id("gen-ai.name"));
         assert!(!is_valid_id("1abc"));
         assert!(!is_valid_id(""));
+    }
+
+    #[test]
+    fn variant_names_are_unique_and_stable() {
+        use crate::model::{Deprecation, Enum, Member, MemberValue, Scalar};
+        let member = |id: &str, deprecated: bool| Member {
+            id: id.to_string(),
+            value: MemberValue::Str(id.to_string()),
+            brief: String::new(),
+            note: String::new(),
+            stability: String::new(),
+            deprecated: deprecated.then(|| Deprecation::Obsoleted {
+                note: String::new(),
+            }),
+        };
+        let e = Enum {
+            value_type: Scalar::String,
+            members: vec![
+                member("azure_vm", true),
+                member("azure.vm", false),
+                member("a2", false),
+                member("a", false),
+                member("a_", false),
+                member("custom", false),
+                member("azure-vm", true),
+            ],
+        };
+        assert_eq!(
+            variant_names(&e),
+            [
+                "AzureVmDeprecated",
+                "AzureVm",
+                "A2",
+                "A",
+                "A3",
+                "Custom2",
+                "AzureVm3"
+            ]
+        );
+        // Thousands of members of one name are numbered in linear time.
+        let many = Enum {
+            value_type: Scalar::String,
+            members: (0..3000).map(|i| member(&"_".repeat(i), false)).collect(),
+        };
+        let names = variant_names(&many);
+        assert_eq!((names[0].as_str(), names[2999].as_str()), ("V", "V3000"));
     }
 
     #[test]

@@ -162,6 +162,10 @@ fn index_groups<'a>(groups: &'a [RawGroup], sink: &mut Sink) -> HashMap<&'a str,
     index
 }
 
+/// The longest chain of `extends` and `ref_group` links followed (the
+/// bound keeps recursion shallow whatever the input).
+const MAX_CHAIN: usize = 64;
+
 struct Resolver<'a> {
     groups: &'a HashMap<&'a str, &'a RawGroup>,
     base: Option<&'a Registry>,
@@ -188,6 +192,12 @@ impl Resolver<'_> {
         if let Some(parent) = &group.extends {
             out = self.follow(parent, "extends", stack, sink);
         }
+        // Where each attribute is in `out`, so that a later use replaces it.
+        let mut at: HashMap<String, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.clone(), i))
+            .collect();
         for e in &group.entries {
             let new = match e {
                 Entry::Define(a) if self.invalid.contains(&a.id.text) => continue,
@@ -221,9 +231,12 @@ impl Resolver<'_> {
                 Entry::RefGroup(g) => self.follow(g, "ref_group", stack, sink),
             };
             for u in new {
-                match out.iter_mut().find(|o| o.id == u.id) {
-                    Some(existing) => *existing = u,
-                    None => out.push(u),
+                match at.get(&u.id) {
+                    Some(&i) => out[i] = u,
+                    None => {
+                        at.insert(u.id.clone(), out.len());
+                        out.push(u);
+                    }
                 }
             }
         }
@@ -239,6 +252,17 @@ impl Resolver<'_> {
         stack: &mut Vec<String>,
         sink: &mut Sink,
     ) -> Vec<AttrUse> {
+        if stack.len() >= MAX_CHAIN {
+            sink.error(
+                &target.loc,
+                format!(
+                    "`{what}` links more than {MAX_CHAIN} groups in a chain here (from `{}`); \
+                     no schema needs that many",
+                    crate::yaml::excerpt(&stack[0])
+                ),
+            );
+            return Vec::new();
+        }
         if let Some(pos) = stack.iter().position(|s| *s == target.text) {
             let mut cycle = stack[pos..].to_vec();
             cycle.push(target.text.clone());

@@ -93,3 +93,34 @@ fn flow_lists_closed_on_lines_of_their_own_load() {
     let a = &reg.attributes["x.a2999"];
     assert_eq!(a.examples, vec!["\"v2999\"".to_string()]);
 }
+
+#[test]
+fn long_extends_chains_are_an_error_not_a_stack_overflow() {
+    // Each group extends the one written after it: resolving the first
+    // follows the whole chain.
+    let mut text = String::from("groups:\n");
+    for i in 0..2_000 {
+        text.push_str(&format!(
+            "  - id: g.n{i}\n    type: attribute_group\n    extends: g.n{}\n",
+            i + 1
+        ));
+    }
+    text.push_str("  - id: g.n2000\n    type: attribute_group\n");
+    let errors = load("chain", &text).unwrap_err();
+    assert!(
+        errors[0].starts_with(
+            "s.yaml:193:14: `extends` links more than 64 groups in a chain here (from `g.n0`)"
+        ),
+        "{}",
+        errors[0]
+    );
+    // A chain of that length in the order written is fine.
+    let mut text = String::from("groups:\n  - id: g.n0\n    type: attribute_group\n");
+    for i in 1..200 {
+        text.push_str(&format!(
+            "  - id: g.n{i}\n    type: attribute_group\n    extends: g.n{}\n",
+            i - 1
+        ));
+    }
+    assert!(load("ordered-chain", &text).is_ok());
+}

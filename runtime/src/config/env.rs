@@ -118,10 +118,25 @@ impl<'a> EnvSource<'a> {
         })
     }
 
+    /// OTLP headers (`key=value` pairs); a header that cannot be sent is
+    /// warned about and left out.
+    pub fn headers(&mut self, var: &str) -> Option<Vec<(String, String)>> {
+        let mut pairs = self.pairs(var)?;
+        pairs.retain(|(k, v)| match super::validate::header(k, v) {
+            Ok(()) => true,
+            Err(why) => {
+                self.warnings
+                    .push(format!("{var}: {why}; the header is not sent"));
+                false
+            }
+        });
+        Some(pairs)
+    }
+
     /// An OTLP endpoint URL (`http://` or `https://`).
     pub fn endpoint(&mut self, var: &str) -> Option<String> {
         let value = self.raw(var)?;
-        match super::endpoint::check(&value) {
+        match super::validate::endpoint(&value) {
             Ok(()) => Some(value.trim().to_string()),
             Err(why) => {
                 self.warnings.push(format!(

@@ -98,14 +98,22 @@ impl Reader {
         self.mapping(n, "the OTLP exporter", OTLP);
         let endpoint = self.text(n, "endpoint");
         if let (Some(url), Some(node)) = (&endpoint, n.get("endpoint")) {
-            if let Err(why) = super::endpoint::check(url) {
+            if let Err(why) = super::validate::endpoint(url) {
                 self.err(
                     &node.loc,
                     format!("invalid `endpoint` {}: {why}", super::quoted(url)),
                 );
             }
         }
-        let headers = n.get("headers").map(|_| self.pairs(n, "headers"));
+        let headers = n.get("headers").map(|h| {
+            let pairs = self.pairs(n, "headers");
+            for (k, v) in &pairs {
+                if let Err(why) = super::validate::header(k, v) {
+                    self.err(&h.loc, format!("invalid header: {why}"));
+                }
+            }
+            pairs
+        });
         let gzip = self.text(n, "compression").and_then(|c| match c.as_str() {
             "gzip" => Some(true),
             "none" => Some(false),

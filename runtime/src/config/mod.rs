@@ -3,11 +3,11 @@
 //! `OTEL_CONFIG_FILE`, then the standard `OTEL_*` environment variables, then
 //! the defaults a program sets in code, then the OpenTelemetry defaults.
 
-pub(crate) mod endpoint;
 mod env;
 pub(crate) mod file;
 mod file_reader;
 mod resolve;
+pub(crate) mod validate;
 
 pub use env::{EnvSource, Lookup};
 pub(crate) use resolve::resolve;

@@ -152,7 +152,7 @@ fn env_otlp(env: &mut EnvSource<'_>, signal: Option<&str>) -> OtlpOverrides {
         signal_endpoint,
         protocol: env.protocol(&var("PROTOCOL")),
         timeout: env.millis(&var("TIMEOUT")),
-        headers: env.pairs(&var("HEADERS")),
+        headers: env.headers(&var("HEADERS")),
         gzip: env.parse(&var("COMPRESSION"), "gzip or none", |v| match v {
             "gzip" => Some(true),
             "none" => Some(false),
@@ -206,10 +206,19 @@ fn env_settings(env: &mut EnvSource<'_>) -> Settings {
 /// replaced by the default with a warning. (The config file and the
 /// variables are checked where they are read.)
 fn check_program(s: &mut Settings, warnings: &mut Vec<String>) {
+    if let Some(headers) = &mut s.otlp.headers {
+        headers.retain(|(k, v)| match super::validate::header(k, v) {
+            Ok(()) => true,
+            Err(why) => {
+                warnings.push(format!("OTLP header set in code: {why}; it is not sent"));
+                false
+            }
+        });
+    }
     let mut otlp = |o: &mut OtlpOverrides, what: &str| {
         for url in [&mut o.endpoint, &mut o.signal_endpoint] {
             if let Some(u) = url.as_ref() {
-                if let Err(why) = super::endpoint::check(u) {
+                if let Err(why) = super::validate::endpoint(u) {
                     warnings.push(format!(
                         "the {what}OTLP endpoint {} set in code is not valid ({why}); \
                          it is ignored",

@@ -116,7 +116,8 @@ fn metadata(headers: &[(String, String)]) -> tonic::metadata::MetadataMap {
                 map.insert(k, v);
             }
             _ => crate::warn(format_args!(
-                "OTLP header {k:?} is not a valid gRPC metadata entry; it is not sent"
+                "OTLP header {} is not a valid gRPC metadata entry; it is not sent",
+                crate::config::quoted(k)
             )),
         }
     }

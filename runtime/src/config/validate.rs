@@ -1,15 +1,31 @@
-//! OTLP endpoint URLs are checked where they are configured (variable,
-//! config file, code), so that a typo is reported once, at `init`, naming the
-//! setting and the fix, instead of failing every export later.
+//! OTLP endpoint URLs and headers are checked where they are configured
+//! (variable, config file, code), so that a typo is reported once, at
+//! `init`, naming the setting and the fix, instead of failing every export
+//! later.
 
 use super::shown;
 
+/// What is wrong with an OTLP header (sent as an HTTP header or as gRPC
+/// metadata), if anything.
+pub(crate) fn header(name: &str, value: &str) -> Result<(), String> {
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!("`{}` is not a valid header name", shown(name)));
+    }
+    if http::HeaderValue::from_str(value).is_err() {
+        return Err(format!(
+            "the value of `{}` holds characters a header cannot carry",
+            shown(name)
+        ));
+    }
+    Ok(())
+}
+
 /// What is wrong with `url` as an OTLP endpoint, with the likely fix.
-pub(crate) fn check(url: &str) -> Result<(), String> {
+pub(crate) fn endpoint(url: &str) -> Result<(), String> {
     let url = url.trim();
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(if looks_like_host(url) {
-            format!("no scheme; did you mean http://{url}?")
+            format!("no scheme; did you mean http://{}?", shown(url))
         } else {
             "not a URL; expected http://host:port or https://host:port".to_string()
         });
@@ -61,7 +77,20 @@ fn looks_like_host(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{endpoint as check, header};
+
+    #[test]
+    fn headers_that_cannot_be_sent_are_named() {
+        assert_eq!(header("authorization", "Bearer t"), Ok(()));
+        assert_eq!(
+            header("my header", "x"),
+            Err("`my header` is not a valid header name".to_string())
+        );
+        assert_eq!(
+            header("x", "line\nbreak"),
+            Err("the value of `x` holds characters a header cannot carry".to_string())
+        );
+    }
 
     #[test]
     fn good_endpoints_pass() {
@@ -104,5 +133,12 @@ mod tests {
             let got = check(bad).expect_err(bad);
             assert!(got.starts_with(why), "{bad}: {got}");
         }
+        // The suggestion repeats a long value only in part (found by fuzzing).
+        let long = "collector".repeat(100);
+        let got = check(&long).unwrap_err();
+        assert!(
+            got.len() < 120 && got.ends_with("... (900 bytes)?"),
+            "{got}"
+        );
     }
 }
