@@ -178,15 +178,33 @@ pub struct Log {
     pub trace_id: String,
     /// 16 hex digits, or empty.
     pub span_id: String,
+    /// Attributes as printed: `("key", "Str(value)")`.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Log {
+    /// The printed value of attribute `key` (`Str(x)`, `Int(3)`).
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Parses the log records in the collector's output.
 pub fn parse_logs(text: &str) -> Vec<Log> {
     let mut logs: Vec<Log> = Vec::new();
+    let mut in_attrs = false;
     for line in text.lines() {
         let t = line.trim();
         if t.starts_with("LogRecord #") {
             logs.push(Log::default());
+            in_attrs = false;
+            continue;
+        }
+        if t.starts_with("ResourceLog") || t.starts_with("ScopeLogs") {
+            in_attrs = false;
             continue;
         }
         let Some(l) = logs.last_mut() else { continue };
@@ -197,7 +215,11 @@ pub fn parse_logs(text: &str) -> Vec<Log> {
                 "SeverityText" => l.severity = v,
                 "Trace ID" => l.trace_id = v,
                 "Span ID" => l.span_id = v,
-                _ => {}
+                "Attributes" => in_attrs = true,
+                k if in_attrs && k.starts_with("->") => l
+                    .attributes
+                    .push((k.trim_start_matches("->").trim().to_string(), v)),
+                k => in_attrs = in_attrs && k.starts_with("->"),
             }
         }
     }
