@@ -285,3 +285,81 @@ fn cut(v: &str) -> String {
         None => format!("{v:?}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+    use std::collections::HashMap;
+
+    /// The settings from `yaml` (written to a file named after the test) and `env`.
+    fn load(yaml: Option<(&str, &str)>, env: &[(&str, &str)]) -> (Settings, Vec<String>) {
+        let file = yaml.map(|(test, y)| {
+            let p = std::env::temp_dir()
+                .join(format!("drover-config-{}-{test}.yaml", std::process::id()));
+            std::fs::write(&p, y).unwrap();
+            p
+        });
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut warnings = Vec::new();
+        let s = Settings::load(file.as_deref(), |k| env.get(k).cloned(), &mut warnings).unwrap();
+        if let Some(f) = file {
+            let _ = std::fs::remove_file(f);
+        }
+        (s, warnings)
+    }
+
+    #[test]
+    fn defaults_are_the_seeds_and_telemetry_is_off() {
+        let (s, w) = load(None, &[]);
+        assert!(w.is_empty());
+        assert!(!s.enabled);
+        assert!(s.builder().is_none());
+        assert_eq!(s.endpoint_url(), "http://localhost:4317");
+        assert_eq!((s.environment.as_str(), s.sampling), ("development", 1.0));
+    }
+
+    #[test]
+    fn variables_win_over_the_file() {
+        let yaml = "telemetry:\n  enabled: false\n  endpoint: \"prod-collector:4317\"\n  environment: production\n  sampling: 0.1\n  service:\n    name: drover\n    version: \"0.3.0\"\n  tls:\n    enabled: true\n";
+        let (s, w) = load(
+            Some(("precedence", yaml)),
+            &[
+                ("DROVER_OTEL_ENABLED", "true"),
+                ("DROVER_OTEL_SAMPLING", "0.5"),
+            ],
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert!(s.enabled && s.builder().is_some());
+        assert_eq!(s.endpoint_url(), "https://prod-collector:4317");
+        assert_eq!((s.environment.as_str(), s.sampling), ("production", 0.5));
+        assert_eq!(s.service_version, "0.3.0");
+    }
+
+    #[test]
+    fn bad_values_are_warnings_naming_them() {
+        let yaml =
+            "telemetry:\n  sampling: 2\n  endpiont: x\n  tls:\n    insecure_skip_verify: true\n";
+        let (s, w) = load(
+            Some(("warnings", yaml)),
+            &[
+                ("DROVER_OTEL_SAMPLING", "ten percent"),
+                ("DROVER_OTEL_ENABLED", "yes"),
+            ],
+        );
+        assert_eq!(s.sampling, 1.0);
+        assert!(!s.enabled);
+        let all = w.join("\n");
+        for part in [
+            ":2:13: telemetry.sampling must be a number from 0 to 1, not 2",
+            "unknown key telemetry.endpiont; did you mean `endpoint`?",
+            "insecure_skip_verify is not supported",
+            "DROVER_OTEL_SAMPLING=\"ten percent\" is not a number from 0 to 1; using 1",
+            "DROVER_OTEL_ENABLED=\"yes\" is not true or false; telemetry stays off",
+        ] {
+            assert!(all.contains(part), "{part} not in:\n{all}");
+        }
+    }
+}
