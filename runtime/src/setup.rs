@@ -4,6 +4,7 @@
 use crate::config::{
     self, Config, EnvSource, LogsExporter, MetricsExporter, Protocol, Settings, TracesExporter,
 };
+use crate::error::InitError;
 use crate::export::otlp_client::{BlockingSender, Closer, Signal};
 use crate::export::otlp_metrics::PeriodicExporter;
 use crate::export::prometheus_server::PrometheusServer;
@@ -14,7 +15,6 @@ use crate::trace::pipeline::{BatchConfig, Pipeline};
 use crate::trace::{Sampler, SpanContext};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
@@ -27,6 +27,7 @@ use std::time::Duration;
 /// ```no_run
 /// let _telemetry = semtel::init().expect("telemetry configuration");
 /// ```
+#[must_use = "dropping the returned guard shuts telemetry down at once: keep it (`let _telemetry = ...`)"]
 pub fn init() -> Result<Telemetry, InitError> {
     Builder::new().init()
 }
@@ -37,30 +38,9 @@ pub fn builder() -> Builder {
     Builder::new()
 }
 
-/// Why telemetry could not be set up: something the user must fix.
-#[derive(Debug)]
-pub struct InitError {
-    message: String,
-}
-
-impl InitError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        InitError {
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for InitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for InitError {}
-
 /// Telemetry settings made in code.
 #[derive(Default)]
+#[must_use = "a builder does nothing until `init` is called"]
 pub struct Builder {
     code: Settings,
     defaults: Settings,
@@ -213,7 +193,7 @@ impl Builder {
 
     /// Settings used where neither the code, the config file nor the
     /// environment say anything (below the environment in precedence).
-    pub fn defaults(mut self, defaults: Settings) -> Self {
+    pub(crate) fn defaults(mut self, defaults: Settings) -> Self {
         self.defaults = defaults.or(self.defaults);
         self
     }
@@ -290,6 +270,7 @@ impl Builder {
     /// Installs telemetry (replacing any installed before) and returns its
     /// guard. Problems in the environment are warnings; an unreadable or
     /// invalid config file is an error. Never panics.
+    #[must_use = "dropping the returned guard shuts telemetry down at once: keep it (`let _telemetry = ...`)"]
     pub fn init(self) -> Result<Telemetry, InitError> {
         let (cfg, mut warnings) = self.resolve()?;
         let (inherited, filter) = {
@@ -305,7 +286,7 @@ impl Builder {
         }
         let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(old) = active.take() {
-            old.shutdown(cfg.batch.export_timeout);
+            let _ = old.shutdown(cfg.batch.export_timeout);
         }
         let generation = next_generation();
         crate::metrics::set_enabled(false);
@@ -464,8 +445,9 @@ struct Installed {
 }
 
 impl Installed {
-    /// Stops recording, then flushes and stops every exporter, spans first.
-    fn shutdown(self, timeout: Duration) {
+    /// Stops recording, then flushes and stops every exporter, spans first;
+    /// returns whether the span pipeline finished within `timeout`.
+    fn shutdown(self, timeout: Duration) -> bool {
         crate::metrics::set_enabled(false);
         for c in &self.closers {
             c.close();
@@ -473,9 +455,7 @@ impl Installed {
         if let Some(l) = self.logs {
             l.shutdown();
         }
-        if let Some(p) = self.pipeline {
-            p.shutdown(timeout);
-        }
+        let flushed = self.pipeline.is_none_or(|p| p.shutdown(timeout));
         drop(self.periodic);
         drop(self.prometheus);
         if self.console_metrics {
@@ -483,6 +463,7 @@ impl Installed {
             use std::io::Write;
             let _ = std::io::stdout().write_all(table.as_bytes());
         }
+        flushed
     }
 }
 
@@ -495,6 +476,7 @@ fn next_generation() -> u64 {
 }
 
 /// Installed telemetry. Dropping it exports what is buffered and shuts down.
+#[must_use = "dropping the guard shuts telemetry down at once: keep it (`let _telemetry = ...`)"]
 pub struct Telemetry {
     generation: u64,
     config: Config,
@@ -537,19 +519,26 @@ impl Telemetry {
     }
 
     /// Flushes and shuts down now (dropping the guard does the same).
-    pub fn shutdown(self) {}
+    /// Returns whether the last spans were handed to the exporters and the
+    /// exporters finished within the export timeout (`OTEL_BSP_EXPORT_TIMEOUT`);
+    /// `false` when the deadline passed first (a slow or silent collector):
+    /// the spans still waiting are lost. Exports that failed outright are
+    /// counted by [`trace::failed_exports`](crate::trace::failed_exports).
+    /// `true` when a later `init` already replaced this telemetry.
+    pub fn shutdown(mut self) -> bool {
+        self.shutdown_now()
+    }
+
+    fn shutdown_now(&mut self) -> bool {
+        let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        active
+            .take_if(|i| i.generation == self.generation)
+            .is_none_or(|i| i.shutdown(self.config.batch.export_timeout))
+    }
 }
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
-        let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        if active
-            .as_ref()
-            .is_some_and(|i| i.generation == self.generation)
-        {
-            if let Some(i) = active.take() {
-                i.shutdown(self.config.batch.export_timeout);
-            }
-        }
+        let _ = self.shutdown_now();
     }
 }

@@ -86,7 +86,7 @@ impl<E: opentelemetry_sdk::trace::SpanExporter> SdkSink<E> {
 }
 
 /// The SDK's form of a span record.
-pub(crate) fn span_data(r: SpanRecord, scope: InstrumentationScope) -> SpanData {
+fn span_data(r: SpanRecord, scope: InstrumentationScope) -> SpanData {
     let mut events = SpanEvents::default();
     events.events = r
         .events

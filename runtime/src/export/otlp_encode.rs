@@ -195,6 +195,14 @@ fn header_len(field: u32, len: usize) -> usize {
     b.len()
 }
 
+/// A resource's attributes, as [`traces_request`] takes them.
+pub(crate) fn resource_attributes(resource: &opentelemetry_sdk::Resource) -> Vec<KeyValue> {
+    resource
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect()
+}
+
 /// An `ExportTraceServiceRequest` for `spans`, grouped by instrumentation
 /// scope (the crate that made each span), under `resource`. Each span is
 /// encoded once and copied once into its scope's message; the enclosing

@@ -5,7 +5,7 @@
 use super::SpanSink;
 use super::otlp::export_runtime;
 use super::otlp_client::{Closer, OtlpClient, Signal};
-use super::otlp_encode::traces_request;
+use super::otlp_encode::{resource_attributes, traces_request};
 use crate::config::OtlpSettings;
 use crate::trace::SpanRecord;
 use opentelemetry::KeyValue;
@@ -33,10 +33,7 @@ impl OtlpSink {
         Ok(OtlpSink {
             rt,
             client,
-            resource: resource
-                .iter()
-                .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-                .collect(),
+            resource: resource_attributes(resource),
             in_flight: Vec::new(),
         })
     }

@@ -6,7 +6,7 @@ pub(crate) mod id;
 pub(crate) mod pipeline;
 pub(crate) mod record;
 mod sampler;
-mod span;
+pub(crate) mod span;
 
 pub use context::{SpanContext, WithContext, current_context, in_current_span};
 pub use pipeline::{dropped_spans, failed_exports};
@@ -14,4 +14,4 @@ pub(crate) use record::RawSpan;
 pub use record::{SpanEvent, SpanLink, SpanRecord, Status};
 pub use sampler::{Root, Sampler};
 pub(crate) use span::SharedSpan;
-pub use span::{ActiveSpan, CurrentSpan, Entered, Parent, Site, current_span};
+pub use span::{ActiveSpan, CurrentSpan, Entered, Parent, current_span};

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 /// How a span ended.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     /// Nothing was said.
     #[default]

@@ -7,15 +7,18 @@ use super::pipeline::{self, Hot};
 use super::record::{RawSpan, SpanEvent, SpanLink, Status, set_attr};
 use crate::bridge::tracing::mirror;
 use crate::clock;
-use crate::outcome::Failure;
+use crate::outcome::{ErrorType, Failure};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanId;
 use semtel_conventions::{IntoValue, Key, SpanKind};
 use std::borrow::Cow;
+use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// Where a span comes from: fixed per call site, so it costs nothing per call.
+/// Where a span comes from: fixed per call site, so it costs nothing per
+/// call. Made by the macros; not a public API.
+#[doc(hidden)]
 #[derive(Debug)]
 pub struct Site {
     /// The span name.
@@ -28,6 +31,7 @@ pub struct Site {
 
 /// Which span a new span hangs under.
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
 pub enum Parent {
     /// The span the calling code runs in, else the process's parent from its
     /// environment (`TRACEPARENT`), else none (a new trace).
@@ -65,7 +69,10 @@ pub struct ActiveSpan {
 }
 
 impl ActiveSpan {
-    /// Starts a span. When telemetry is off this costs one atomic load.
+    /// Starts a span of a macro's call site. When telemetry is off this
+    /// costs one atomic load. Made by the macros; not a public API (see
+    /// [`start_parts`](Self::start_parts)).
+    #[doc(hidden)]
     #[inline]
     pub fn start(site: &'static Site, parent: Parent) -> ActiveSpan {
         match pipeline::hot() {
@@ -76,7 +83,16 @@ impl ActiveSpan {
         }
     }
 
-    /// Starts a span from its parts (for spans made by other instrumentation).
+    /// Starts a span from its parts, for spans made by hand or by other
+    /// instrumentation: it ends when dropped.
+    ///
+    /// ```
+    /// use semtel::conventions::SpanKind;
+    /// use semtel::trace::{ActiveSpan, Parent};
+    ///
+    /// let mut span = ActiveSpan::start_parts("git.fetch".into(), SpanKind::Client, module_path!(), Parent::Current);
+    /// span.in_scope(|| { /* spans started here are its children */ });
+    /// ```
     pub fn start_parts(
         name: Cow<'static, str>,
         kind: SpanKind,
@@ -250,14 +266,22 @@ impl ActiveSpan {
         }
     }
 
-    /// Records a failure the OpenTelemetry way: error status with the
-    /// message, `error.type`, and an `exception` event.
+    /// Records the failure of the instrumented function (the macros' way
+    /// to [`record_error`](Self::record_error)).
+    #[doc(hidden)]
     pub fn fail(&mut self, failure: &Failure<'_>) {
         if let Some(r) = self.raw_mut() {
-            let (kv, event, status) = failure_record(failure);
-            set_attr(&mut r.attributes, kv);
-            r.events.push(event);
-            r.status = status;
+            record_failure(r, &failure.error_type, failure.message());
+        }
+    }
+
+    /// Records `error` as a returned `Err` is recorded: error status with its
+    /// message, `error.type` from its [`ErrorType`], and an `exception`
+    /// event. Any error can be passed as `&dyn std::error::Error`
+    /// (`error.type` is then its I/O error kind, else `_OTHER`).
+    pub fn record_error<E: ErrorType + fmt::Display + ?Sized>(&mut self, error: &E) {
+        if let Some(r) = self.raw_mut() {
+            record_failure(r, &error.error_type(), error.to_string());
         }
     }
 
@@ -476,23 +500,22 @@ impl ActiveSpan {
     }
 }
 
-/// What a failure adds to a span: `error.type`, the `exception` event and
-/// the error status.
-fn failure_record(failure: &Failure<'_>) -> (KeyValue, SpanEvent, Status) {
-    let message = failure.message();
-    let error_type = failure.error_type.to_string();
-    (
-        semtel_conventions::error::TYPE.value(error_type.clone()),
-        SpanEvent {
-            name: "exception".into(),
-            time: clock::now(),
-            attributes: vec![
-                semtel_conventions::exception::TYPE.value(error_type),
-                semtel_conventions::exception::MESSAGE.value(message.clone()),
-            ],
-        },
-        Status::Error(message.into()),
-    )
+/// Adds what a failure adds to a span: `error.type`, the `exception` event
+/// and the error status.
+fn record_failure(r: &mut RawSpan, error_type: &str, message: String) {
+    set_attr(
+        &mut r.attributes,
+        semtel_conventions::error::TYPE.value(error_type.to_string()),
+    );
+    r.events.push(SpanEvent {
+        name: "exception".into(),
+        time: clock::now(),
+        attributes: vec![
+            semtel_conventions::exception::TYPE.value(error_type.to_string()),
+            semtel_conventions::exception::MESSAGE.value(message.clone()),
+        ],
+    });
+    r.status = Status::Error(message.into());
 }
 
 impl Drop for ActiveSpan {
@@ -660,6 +683,32 @@ impl CurrentSpan {
     pub fn set_error(&self, description: impl Into<Cow<'static, str>>) {
         let status = Status::Error(description.into());
         context::with_record(|r| r.status = status);
+    }
+
+    /// Records `error` on the current span as a returned `Err` is recorded:
+    /// error status with its message, `error.type` from its [`ErrorType`],
+    /// and an `exception` event. Any error can be passed as
+    /// `&dyn std::error::Error` (`error.type` is then its I/O error kind,
+    /// else `_OTHER`).
+    ///
+    /// ```
+    /// # let capture = semtel::testing::capture();
+    /// #[semtel::traced_task]
+    /// fn fetch() {
+    ///     if let Err(e) = std::fs::read("/no/such/file") {
+    ///         semtel::current_span().record_error(&e); // error.type = not_found
+    ///     }
+    /// }
+    /// fetch();
+    /// # assert_eq!(capture.span("fetch").attribute("error.type").unwrap().as_str(), "not_found");
+    /// ```
+    pub fn record_error<E: ErrorType + fmt::Display + ?Sized>(&self, error: &E) {
+        if !self.is_recording() {
+            return;
+        }
+        // The error's own code runs before the span's record is touched.
+        let (error_type, message) = (error.error_type(), error.to_string());
+        context::with_record(|r| record_failure(r, &error_type, message));
     }
 
     /// Whether the current span is recorded: compute an expensive value only
