@@ -40,9 +40,16 @@ pub struct Capture {
 
 /// Installs telemetry that records every span in memory (and nothing else).
 pub fn capture() -> Capture {
+    capture_builder(builder())
+}
+
+/// Installs `builder`'s telemetry and records every span in memory, with
+/// the defaults of [`capture_with`] for what the builder leaves unset (an
+/// environment given with [`Builder::env_source`] is read).
+pub fn capture_builder(builder: Builder) -> Capture {
     let turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let store = Arc::new(Mutex::new(Vec::new()));
-    let telemetry = capture_with(builder(), Arc::clone(&store));
+    let telemetry = capture_with(builder, Arc::clone(&store));
     Capture {
         store,
         telemetry: Some(telemetry),
@@ -55,6 +62,11 @@ pub fn capture() -> Capture {
 /// sampling always on, a 50 ms export delay. The caller serializes tests (see
 /// [`without_telemetry`]).
 pub fn capture_with(builder: Builder, store: Arc<Mutex<Vec<SpanRecord>>>) -> Telemetry {
+    let builder = if builder.has_env_source() {
+        builder
+    } else {
+        builder.env_source(|_| None)
+    };
     let defaults = Settings {
         service_name: Some("semtel-test".into()),
         traces_exporters: Some(vec![TracesExporter::None]),
@@ -68,7 +80,6 @@ pub fn capture_with(builder: Builder, store: Arc<Mutex<Vec<SpanRecord>>>) -> Tel
         ..Settings::default()
     };
     builder
-        .env_source(|_| None)
         .defaults(defaults)
         .capture_into(store)
         .init()
@@ -135,6 +146,13 @@ impl Capture {
                 Point::Histogram(h) => h.count as f64,
             })
             .sum()
+    }
+
+    /// The OTLP `ExportTraceServiceRequest` (protobuf bytes) the OTLP span
+    /// exporter sends for the spans finished so far, encoded by the same
+    /// code, under resource `resource`.
+    pub fn otlp_request(&self, resource: &[opentelemetry::KeyValue]) -> Vec<u8> {
+        crate::export::otlp_encode::traces_request(resource, &self.spans())
     }
 
     /// Forgets the spans captured so far.

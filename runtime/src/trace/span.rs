@@ -3,8 +3,10 @@
 
 use super::context::{self, Held, Mirror, Owner, SharedRecord, Slot, SpanContext, Token};
 use super::id;
+use super::limits::{self, Limits};
 use super::pipeline::{self, Hot};
-use super::record::{RawSpan, SpanEvent, SpanLink, Status, set_attr};
+use super::record::{RawSpan, SpanEvent, Status};
+use super::trace_state::{self, State as TraceState};
 use crate::bridge::tracing::mirror;
 use crate::clock;
 use crate::outcome::Failure;
@@ -60,6 +62,8 @@ enum State {
 pub struct ActiveSpan {
     ctx: SpanContext,
     state: State,
+    /// The trace state it inherited, handed on to its children.
+    trace_state: TraceState,
     /// The `tracing` span standing for this one, once one was needed.
     mirror: Option<Mirror>,
 }
@@ -92,6 +96,7 @@ impl ActiveSpan {
     const OFF: ActiveSpan = ActiveSpan {
         ctx: SpanContext::NONE,
         state: State::Off,
+        trace_state: None,
         mirror: None,
     };
 
@@ -103,19 +108,24 @@ impl ActiveSpan {
         scope: &'static str,
         parent: Parent,
     ) -> ActiveSpan {
-        let parent = match parent {
+        let (parent, carried) = match parent {
             Parent::Current => {
-                let cur = context::current_resolved();
+                let (cur, state) = context::current_resolved_with_state();
                 if cur.is_valid() {
-                    cur
+                    (cur, state)
                 } else {
-                    hot.process_parent
+                    (hot.process_parent, None)
                 }
             }
-            Parent::Root => SpanContext::NONE,
-            Parent::Explicit(ctx) => ctx,
+            Parent::Root => (SpanContext::NONE, None),
+            Parent::Explicit(ctx) => (ctx, None),
         };
         let has_parent = parent.is_valid();
+        let trace_state = match carried {
+            Some(s) => Some(s),
+            None if has_parent => trace_state::for_trace(hot, parent.trace_id),
+            None => None,
+        };
         let (trace_id, span_id) = if has_parent {
             (parent.trace_id, id::span_id())
         } else {
@@ -134,6 +144,7 @@ impl ActiveSpan {
             return ActiveSpan {
                 ctx,
                 state: State::Unsampled,
+                trace_state,
                 mirror: None,
             };
         }
@@ -146,6 +157,9 @@ impl ActiveSpan {
             SpanId::INVALID
         };
         raw.parent_remote = parent.remote;
+        if trace_state.is_some() {
+            raw.trace_state.clone_from(&trace_state);
+        }
         raw.kind = kind;
         raw.name = name;
         raw.scope = scope;
@@ -153,6 +167,7 @@ impl ActiveSpan {
         ActiveSpan {
             ctx,
             state: State::Recording(raw, hot),
+            trace_state,
             mirror: None,
         }
     }
@@ -161,6 +176,11 @@ impl ActiveSpan {
     #[inline]
     pub fn context(&self) -> SpanContext {
         self.ctx
+    }
+
+    /// The W3C trace state the span carries (from its remote ancestor).
+    pub(crate) fn trace_state(&self) -> Option<&str> {
+        self.trace_state.as_deref()
     }
 
     /// Whether the span is being recorded (sampled, telemetry on).
@@ -177,41 +197,36 @@ impl ActiveSpan {
         }
     }
 
-    /// Sets an attribute (checked against its key's type).
-    pub fn set<T: ?Sized, V: IntoValue<T>>(&mut self, key: Key<T>, value: V) {
-        if let Some(r) = self.raw_mut() {
-            set_attr(&mut r.attributes, key.value(value));
+    /// The record and the limits it is kept under, if the span is recorded.
+    #[inline]
+    fn recording(&mut self) -> Option<(&mut RawSpan, &'static Limits)> {
+        match &mut self.state {
+            State::Recording(raw, hot) => Some((raw, &hot.limits)),
+            _ => None,
         }
     }
 
-    /// Sets attributes (later values of a key replace earlier ones).
+    /// Sets an attribute (checked against its key's type). A later value
+    /// replaces an earlier one; a new key beyond the attribute count limit
+    /// is left out and counted.
+    pub fn set<T: ?Sized, V: IntoValue<T>>(&mut self, key: Key<T>, value: V) {
+        if let Some((r, limits)) = self.recording() {
+            r.set_attribute(key.value(value), limits.attributes);
+        }
+    }
+
+    /// Sets attributes in order (a later value of a key replaces an earlier
+    /// one; new keys beyond the attribute count limit are left out and counted).
     #[inline]
     pub fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
-        if let State::Recording(raw, hot) = &mut self.state {
-            let limit = hot.max_attributes;
-            let attrs = &mut raw.attributes;
-            if attrs.is_empty() {
-                attrs.extend(attributes);
-            } else {
-                for kv in attributes {
-                    set_attr(attrs, kv);
-                }
-            }
-            attrs.truncate(limit);
+        if let Some((r, limits)) = self.recording() {
+            r.set_attributes(attributes, limits.attributes);
         }
     }
 
     /// Links this span to another (a follows-from relation).
     pub fn add_link(&mut self, ctx: SpanContext) {
-        if let Some(r) = self.raw_mut() {
-            if ctx.is_valid() {
-                r.links.push(SpanLink {
-                    trace_id: ctx.trace_id,
-                    span_id: ctx.span_id,
-                    attributes: Vec::new(),
-                });
-            }
-        }
+        self.add_link_with(ctx, Vec::new());
     }
 
     /// Names the span from a pattern such as `invoke_agent {gen_ai.agent.name}`,
@@ -253,10 +268,10 @@ impl ActiveSpan {
     /// Records a failure the OpenTelemetry way: error status with the
     /// message, `error.type`, and an `exception` event.
     pub fn fail(&mut self, failure: &Failure<'_>) {
-        if let Some(r) = self.raw_mut() {
+        if let Some((r, limits)) = self.recording() {
             let (kv, event, status) = failure_record(failure);
-            set_attr(&mut r.attributes, kv);
-            r.events.push(event);
+            r.set_attribute(kv, limits.attributes);
+            r.add_event(event, limits);
             r.status = status;
         }
     }
@@ -264,20 +279,16 @@ impl ActiveSpan {
     /// Sets a content attribute to `value` as JSON, truncated to the
     /// attribute length limit (still valid JSON).
     pub fn set_json<T: serde::Serialize + ?Sized>(&mut self, key: Key<str>, value: &T) {
-        if let Some(r) = self.raw_mut() {
+        if let Some((r, limits)) = self.recording() {
             let text = crate::content::to_json(value, crate::content::value_length_limit());
-            set_attr(&mut r.attributes, key.value(text));
+            r.set_attribute(key.value(text), limits.attributes);
         }
     }
 
     /// Adds an event.
     pub fn add_event(&mut self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
-        if let Some(r) = self.raw_mut() {
-            r.events.push(SpanEvent {
-                name: name.into(),
-                time: clock::now(),
-                attributes,
-            });
+        if let Some((r, limits)) = self.recording() {
+            r.add_event(SpanEvent::new(name, clock::now(), attributes), limits);
         }
     }
 
@@ -321,6 +332,7 @@ impl ActiveSpan {
         let held = Held {
             slot,
             mirror: self.mirror.take(),
+            trace_state: self.trace_state.clone(),
         };
         let token = match context::push(Owner::Guard, self.ctx, held) {
             Ok(t) => {
@@ -411,25 +423,15 @@ impl ActiveSpan {
         time: u64,
         attributes: Vec<KeyValue>,
     ) {
-        if let Some(r) = self.raw_mut() {
-            r.events.push(SpanEvent {
-                name,
-                time,
-                attributes,
-            });
+        if let Some((r, limits)) = self.recording() {
+            r.add_event(SpanEvent::new(name, time, attributes), limits);
         }
     }
 
     /// Links this span to `ctx`, with attributes describing the link.
     pub(crate) fn add_link_with(&mut self, ctx: SpanContext, attributes: Vec<KeyValue>) {
-        if let Some(r) = self.raw_mut() {
-            if ctx.is_valid() {
-                r.links.push(SpanLink {
-                    trace_id: ctx.trace_id,
-                    span_id: ctx.span_id,
-                    attributes,
-                });
-            }
+        if let Some((r, limits)) = self.recording() {
+            r.add_link(ctx, attributes, limits);
         }
     }
 
@@ -483,14 +485,14 @@ fn failure_record(failure: &Failure<'_>) -> (KeyValue, SpanEvent, Status) {
     let error_type = failure.error_type.to_string();
     (
         semtel_conventions::error::TYPE.value(error_type.clone()),
-        SpanEvent {
-            name: "exception".into(),
-            time: clock::now(),
-            attributes: vec![
+        SpanEvent::new(
+            "exception",
+            clock::now(),
+            vec![
                 semtel_conventions::exception::TYPE.value(error_type),
                 semtel_conventions::exception::MESSAGE.value(message.clone()),
             ],
-        },
+        ),
         Status::Error(message.into()),
     )
 }
@@ -603,10 +605,12 @@ impl SharedSpan {
             return;
         }
         self.ctx.trace_id = parent.trace_id;
+        let state = trace_state::of(parent);
         self.with(|r| {
             r.trace_id = parent.trace_id;
             r.parent_span_id = parent.span_id;
             r.parent_remote = parent.remote;
+            r.trace_state = state;
         });
     }
 }
@@ -643,17 +647,15 @@ impl CurrentSpan {
     pub fn set<T: ?Sized, V: IntoValue<T>>(&self, key: Key<T>, value: V) {
         // The value is converted before the span's record is touched.
         let kv = key.value(value);
-        context::with_record(|r| set_attr(&mut r.attributes, kv));
+        let limit = limits::current().attributes;
+        context::with_record(|r| r.set_attribute(kv, limit));
     }
 
     /// Adds an event to the current span.
     pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
-        let event = SpanEvent {
-            name: name.into(),
-            time: clock::now(),
-            attributes,
-        };
-        context::with_record(|r| r.events.push(event));
+        let event = SpanEvent::new(name, clock::now(), attributes);
+        let limits = limits::current();
+        context::with_record(|r| r.add_event(event, &limits));
     }
 
     /// Marks the current span failed.
