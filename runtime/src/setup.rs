@@ -11,6 +11,7 @@ use crate::export::prometheus_server::PrometheusServer;
 use crate::export::{
     SpanSink, console::ConsoleSink, file::FileSink, memory, otlp_traces::OtlpSink,
 };
+use crate::trace::limits::Limits;
 use crate::trace::pipeline::{BatchConfig, Pipeline};
 use crate::trace::{Sampler, SpanContext};
 use opentelemetry::KeyValue;
@@ -191,6 +192,11 @@ impl Builder {
         self
     }
 
+    /// Whether an environment was given with [`Builder::env_source`].
+    pub(crate) fn has_env_source(&self) -> bool {
+        self.env.is_some()
+    }
+
     /// Settings used where neither the code, the config file nor the
     /// environment say anything (below the environment in precedence).
     pub(crate) fn defaults(mut self, defaults: Settings) -> Self {
@@ -301,10 +307,13 @@ impl Builder {
         crate::clock::warm_up();
         crate::content::configure(cfg.capture_content, cfg.attribute_value_length_limit);
         crate::metrics::set_cardinality_limit(cfg.metric_cardinality_limit);
-        let process_parent = if cfg.propagators.tracecontext {
-            inherited.parent.unwrap_or(SpanContext::NONE)
+        let (process_parent, process_trace_state) = if cfg.propagators.tracecontext {
+            (
+                inherited.parent.unwrap_or(SpanContext::NONE),
+                crate::trace::trace_state::state(&inherited.tracestate),
+            )
         } else {
-            SpanContext::NONE
+            (SpanContext::NONE, None)
         };
         crate::propagation::install(inherited, cfg.propagators);
         let resource = resource(&cfg);
@@ -354,10 +363,17 @@ impl Builder {
                     schedule_delay: cfg.batch.schedule_delay,
                     max_queue: cfg.batch.max_queue_size,
                     max_export_batch: cfg.batch.max_export_batch_size,
+                    limits: Limits {
+                        attributes: cfg.span_attribute_count_limit,
+                        events: cfg.span_event_count_limit,
+                        links: cfg.span_link_count_limit,
+                        event_attributes: cfg.event_attribute_count_limit,
+                        link_attributes: cfg.link_attribute_count_limit,
+                        value_length: cfg.attribute_value_length_limit,
+                    },
                 },
                 cfg.sampler.prepare(),
-                process_parent,
-                cfg.span_attribute_count_limit,
+                (process_parent, process_trace_state),
             ));
         }
         for e in &cfg.metrics_exporters {
