@@ -170,10 +170,9 @@ fn drain_all(out: &mut Vec<SpanRecord>, spare: &mut Vec<RawSpan>) {
         });
         all.clone()
     };
-    let clock = crate::clock::Converter::new();
     for t in threads {
         std::mem::swap(&mut *lock(&t.spans), spare);
-        out.extend(spare.drain(..).map(|raw| raw.into_record(&clock)));
+        out.extend(spare.drain(..).map(|raw| raw.into_record()));
     }
 }
 

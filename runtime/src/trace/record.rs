@@ -159,7 +159,7 @@ impl RawSpan {
     }
 
     /// The exported form (wall-clock times).
-    pub fn into_record(self, clock: &crate::clock::Converter) -> SpanRecord {
+    pub fn into_record(self) -> SpanRecord {
         SpanRecord {
             trace_id: self.trace_id,
             span_id: self.span_id,
@@ -170,12 +170,12 @@ impl RawSpan {
             start: if self.unix_times {
                 self.start
             } else {
-                clock.to_unix(self.start)
+                crate::clock::to_unix(self.start)
             },
             end: if self.unix_times {
                 self.end
             } else {
-                clock.to_unix(self.end)
+                crate::clock::to_unix(self.end)
             },
             attributes: self.attributes.into_vec(),
             events: self.events,
