@@ -182,7 +182,10 @@ impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> SpanSink for SdkSink<E
         let n = batch.len();
         self.in_flight[slot] = Some(self.rt.spawn(async move {
             let result = exporter.export(batch).await;
-            result.map_err(|e| OTelSdkError::InternalFailure(format!("{e} ({n} spans lost)")))
+            result.map_err(|e| {
+                crate::trace::pipeline::count_unsent(n);
+                OTelSdkError::InternalFailure(format!("{e} ({n} spans lost)"))
+            })
         }));
         failure.map_or(Ok(()), Err)
     }

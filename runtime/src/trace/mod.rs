@@ -11,7 +11,7 @@ pub(crate) mod span;
 pub(crate) mod trace_state;
 
 pub use context::{SpanContext, WithContext, current_context, in_current_span};
-pub use pipeline::{dropped_spans, failed_exports};
+pub use pipeline::{dropped_spans, failed_exports, unsent_spans};
 pub(crate) use record::RawSpan;
 pub use record::{SpanEvent, SpanLink, SpanRecord, Status};
 pub use sampler::{Root, Sampler};

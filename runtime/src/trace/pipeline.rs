@@ -75,6 +75,19 @@ pub fn failed_exports() -> u64 {
     EXPORT_FAILURES.load(Ordering::Relaxed)
 }
 
+static UNSENT: AtomicU64 = AtomicU64::new(0);
+
+/// Spans in batches an OTLP or program-given exporter failed to deliver
+/// (since the process started).
+pub fn unsent_spans() -> u64 {
+    UNSENT.load(Ordering::Relaxed)
+}
+
+/// Counts `n` spans of a batch that could not be delivered.
+pub(crate) fn count_unsent(n: usize) {
+    UNSENT.fetch_add(n as u64, Ordering::Relaxed);
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -173,10 +186,9 @@ fn drain_all(out: &mut Vec<SpanRecord>, spare: &mut Vec<RawSpan>, limits: &Limit
         });
         all.clone()
     };
-    let clock = crate::clock::Converter::new();
     for t in threads {
         std::mem::swap(&mut *lock(&t.spans), spare);
-        out.extend(spare.drain(..).map(|raw| raw.into_record(&clock, limits)));
+        out.extend(spare.drain(..).map(|raw| raw.into_record(limits)));
     }
 }
 
@@ -294,13 +306,13 @@ impl Pipeline {
     }
 
     /// Stops recording, exports what is buffered and shuts the exporters
-    /// down; waits at most `timeout`.
-    pub fn shutdown(mut self, timeout: Duration) -> bool {
+    /// down; waits until `deadline` at most.
+    pub fn shutdown(mut self, deadline: Instant) -> bool {
         install_hot(None);
-        let flushed = self.flush(timeout);
+        let flushed = self.flush(deadline.saturating_duration_since(Instant::now()));
         lock(&self.shared.state).shutdown = true;
         self.shared.cv.notify_one();
-        if !self.wait_for(Instant::now() + timeout, |st| st.stopped) {
+        if !self.wait_for(deadline, |st| st.stopped) {
             return false;
         }
         if let Some(w) = self.worker.take() {

@@ -233,7 +233,7 @@ impl RawSpan {
 
     /// The exported form (wall-clock times), with the limits that apply to
     /// a whole record (value lengths, event and link attributes) applied.
-    pub fn into_record(self, clock: &crate::clock::Converter, limits: &Limits) -> SpanRecord {
+    pub fn into_record(self, limits: &Limits) -> SpanRecord {
         let mut record = SpanRecord {
             trace_id: self.trace_id,
             span_id: self.span_id,
@@ -245,12 +245,12 @@ impl RawSpan {
             start: if self.unix_times {
                 self.start
             } else {
-                clock.to_unix(self.start)
+                crate::clock::to_unix(self.start)
             },
             end: if self.unix_times {
                 self.end
             } else {
-                clock.to_unix(self.end)
+                crate::clock::to_unix(self.end)
             },
             attributes: self.attributes.into_vec(),
             dropped_attributes_count: self.dropped.attributes,

@@ -474,13 +474,13 @@ impl ActiveSpan {
             match end {
                 Some(nanos) => {
                     if !raw.unix_times {
-                        raw.start = clock::Converter::new().to_unix(raw.start);
+                        raw.start = clock::to_unix(raw.start);
                         raw.unix_times = true;
                     }
                     raw.end = nanos;
                 }
                 None if raw.unix_times => {
-                    raw.end = clock::Converter::new().to_unix(clock::ticks());
+                    raw.end = clock::to_unix(clock::ticks());
                 }
                 None => raw.end = clock::ticks(),
             }
@@ -520,7 +520,6 @@ fn record_failure(r: &mut RawSpan, limits: &Limits, error_type: &str, message: S
     r.add_event(event, limits);
     r.status = Status::Error(message.into());
 }
-}
 
 impl Drop for ActiveSpan {
     #[inline]
@@ -537,7 +536,7 @@ impl ActiveSpan {
         self.reclaim();
         if let State::Recording(raw, _) = &mut self.state {
             raw.end = if raw.unix_times {
-                clock::Converter::new().to_unix(clock::ticks())
+                clock::to_unix(clock::ticks())
             } else {
                 clock::ticks()
             };
