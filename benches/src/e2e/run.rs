@@ -54,6 +54,13 @@ pub fn child(c: Contender, rate: u64, secs: f64, endpoint: &str) {
         "child produced={produced} cpu_ns={cpu} peak_rss_kb={}",
         paced::peak_rss_kb()
     );
+    if c == Contender::Semtel {
+        eprintln!(
+            "  semtel dropped {} spans, failed exports {}",
+            semtel::trace::dropped_spans(),
+            semtel::trace::failed_exports()
+        );
+    }
 }
 
 fn field(line: &str, name: &str) -> u64 {

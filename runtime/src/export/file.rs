@@ -67,9 +67,9 @@ impl SpanSink for FileSink {
         "file"
     }
 
-    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
+    fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String> {
         let data: Vec<_> = spans
-            .into_iter()
+            .drain(..)
             .map(|r| {
                 let name = r.scope.split("::").next().unwrap_or(r.scope).to_string();
                 span_data(r, InstrumentationScope::builder(name).build())
