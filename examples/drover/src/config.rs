@@ -208,23 +208,14 @@ impl Settings {
         } else {
             Sampler::ParentBased(Root::TraceIdRatio(self.sampling))
         };
-        let resource = vec![
-            ("service.version".into(), self.service_version.clone()),
-            (
-                "deployment.environment.name".into(),
-                self.environment.clone(),
-            ),
-        ];
         let mut b = semtel::builder()
             .service_name(self.service_name.clone())
             .otlp_endpoint(self.endpoint_url())
             .otlp_protocol(semtel::Protocol::Grpc)
             .sampler(sampler)
             // Below the environment: `OTEL_RESOURCE_ATTRIBUTES`, when set, replaces these.
-            .defaults(semtel::config::Settings {
-                resource: Some(resource),
-                ..Default::default()
-            });
+            .default_resource_attribute("service.version", self.service_version.clone())
+            .default_resource_attribute("deployment.environment.name", self.environment.clone());
         if let Some(ca) = &self.ca_file {
             b = b.otlp_certificate(ca);
         }
