@@ -48,6 +48,8 @@ pub mod __private;
 #[doc(hidden)]
 pub mod __fuzz;
 
+#[cfg(feature = "reqwest-middleware")]
+pub use bridge::reqwest::TraceContextMiddleware;
 pub use bridge::tracing::{SemtelFilter, TracingSpanExt, tracing_layer};
 pub use config::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
 pub use export::console::{format_duration, render_trace};

@@ -259,6 +259,15 @@ impl Builder {
         self
     }
 
+    /// Reads no environment unless an environment source was given.
+    pub(crate) fn without_process_env(self) -> Self {
+        if self.env.is_some() {
+            self
+        } else {
+            self.env_source(|_| None)
+        }
+    }
+
     pub(crate) fn capture_into(mut self, store: memory::Store) -> Self {
         self.capture = Some(store);
         self

@@ -51,7 +51,8 @@ pub fn capture() -> Capture {
 }
 
 /// Installs `builder`'s telemetry with every span also kept in `store`. What
-/// the builder leaves unset defaults to: no environment, no other exporter,
+/// the builder leaves unset defaults to: no environment (unless the builder
+/// has an [`Builder::env_source`]), no other exporter,
 /// sampling always on, a 50 ms export delay. The caller serializes tests (see
 /// [`without_telemetry`]).
 pub fn capture_with(builder: Builder, store: Arc<Mutex<Vec<SpanRecord>>>) -> Telemetry {
@@ -68,7 +69,7 @@ pub fn capture_with(builder: Builder, store: Arc<Mutex<Vec<SpanRecord>>>) -> Tel
         ..Settings::default()
     };
     builder
-        .env_source(|_| None)
+        .without_process_env()
         .defaults(defaults)
         .capture_into(store)
         .init()
