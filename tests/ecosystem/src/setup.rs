@@ -89,6 +89,14 @@ impl Session {
         }
     }
 
+    /// The warnings `init` reported.
+    pub fn warnings(&self) -> Vec<String> {
+        self.telemetry
+            .as_ref()
+            .map(|t| t.warnings().to_vec())
+            .unwrap_or_default()
+    }
+
     /// Every span finished so far.
     pub fn spans(&self) -> Vec<SpanRecord> {
         if let Some(t) = &self.telemetry {
