@@ -7,10 +7,10 @@
 //! `registry().with(fmt::layer()).with(semtel::tracing_layer())`, whose
 //! `fmt` lines are kept for [`fmt_output`].
 
+use semtel::Builder;
 use semtel::trace::SpanRecord;
-use semtel::{Builder, Telemetry};
 use std::io::Write;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use tracing_subscriber::layer::SubscriberExt;
 
 /// Who installs the `tracing` subscriber.
@@ -24,9 +24,7 @@ pub enum Mode {
 
 /// Telemetry installed for one test: every span kept in memory.
 pub struct Session {
-    store: Arc<Mutex<Vec<SpanRecord>>>,
-    telemetry: Option<Telemetry>,
-    _turn: MutexGuard<'static, ()>,
+    capture: semtel::testing::Capture,
 }
 
 static FMT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -75,44 +73,22 @@ impl Session {
 
     /// [`Session::start`] from `builder`'s settings.
     pub fn with(mode: Mode, builder: Builder) -> Session {
-        let turn = semtel::testing::without_telemetry();
         if mode == Mode::OwnRegistry {
             install_own_registry();
         }
-        let store = Arc::new(Mutex::new(Vec::new()));
         let builder = builder.tracing_subscriber(mode == Mode::Semtel);
-        let telemetry = semtel::testing::capture_with(builder, Arc::clone(&store));
         Session {
-            store,
-            telemetry: Some(telemetry),
-            _turn: turn,
+            capture: semtel::testing::capture_with(builder),
         }
     }
 
     /// The warnings `init` reported.
     pub fn warnings(&self) -> Vec<String> {
-        self.telemetry
-            .as_ref()
-            .map(|t| t.warnings().to_vec())
-            .unwrap_or_default()
+        self.capture.telemetry().warnings().to_vec()
     }
 
     /// Every span finished so far.
     pub fn spans(&self) -> Vec<SpanRecord> {
-        if let Some(t) = &self.telemetry {
-            t.flush();
-        }
-        self.store
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        if let Some(t) = self.telemetry.take() {
-            t.shutdown();
-        }
+        self.capture.spans()
     }
 }
