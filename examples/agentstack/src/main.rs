@@ -1,0 +1,2 @@
+semtel::include_conventions!();
+fn main() {}
