@@ -53,6 +53,7 @@ pub struct Builder {
     tracing_subscriber: bool,
     events_to_spans: Option<bool>,
     keep_otel_globals: bool,
+    metrics_in_program: bool,
 }
 
 /// Makes a sink for a program's own span exporter, once the resource is known.
@@ -81,6 +82,10 @@ impl Builder {
         traces_exporter(e: TracesExporter) => traces_exporters = vec![e];
         /// Where metrics go, overriding `OTEL_METRICS_EXPORTER`.
         metrics_exporter(e: MetricsExporter) => metrics_exporters = vec![e];
+        /// Several span exporters at once (`OTEL_TRACES_EXPORTER=otlp,otlp_file`).
+        traces_exporters(e: impl IntoIterator<Item = TracesExporter>) => traces_exporters = e.into_iter().collect();
+        /// Several metric exporters at once (`OTEL_METRICS_EXPORTER=otlp,prometheus`).
+        metrics_exporters(e: impl IntoIterator<Item = MetricsExporter>) => metrics_exporters = e.into_iter().collect();
         /// Where logs go, overriding `OTEL_LOGS_EXPORTER`.
         logs_exporter(e: LogsExporter) => logs_exporters = vec![e];
         /// The sampler, overriding `OTEL_TRACES_SAMPLER`.
@@ -103,6 +108,16 @@ impl Builder {
         capture_content(allow: bool) => capture_content = allow;
         /// Series per metric before new attribute sets go to the overflow series.
         metric_cardinality_limit(n: usize) => metric_cardinality_limit = n;
+    }
+
+    /// A resource attribute (`deployment.environment`, `service.version`);
+    /// attributes set in code replace those of `OTEL_RESOURCE_ATTRIBUTES`.
+    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.code
+            .resource
+            .get_or_insert_with(Vec::new)
+            .push((key.into(), value.into()));
+        self
     }
 
     /// The OTLP base endpoint for all signals (`OTEL_EXPORTER_OTLP_ENDPOINT`);
@@ -158,7 +173,22 @@ impl Builder {
             path: path.into(),
             max_bytes,
             max_files,
+            rotate_interval: None,
         });
+        self
+    }
+
+    /// Also rotates the span file (see [`Builder::traces_file`]) once it is
+    /// `every` old, at the next export after that; the number of files kept
+    /// stays `max_files`. Call after `traces_file`.
+    pub fn traces_file_rotate_interval(mut self, every: Duration) -> Self {
+        if let Some(f) = &mut self.code.traces_file {
+            f.rotate_interval = Some(every);
+        } else {
+            crate::warn(format_args!(
+                "traces_file_rotate_interval({every:?}) without traces_file(...) first is ignored"
+            ));
+        }
         self
     }
 
@@ -261,6 +291,15 @@ impl Builder {
         self
     }
 
+    /// Records metrics for an endpoint the program serves itself (a
+    /// `/metrics` route of its own HTTP server) with
+    /// [`Telemetry::prometheus_scrape`], even when no metrics exporter is
+    /// configured. Exporters configured as well work as usual.
+    pub fn metrics_endpoint_in_program(mut self, on: bool) -> Self {
+        self.metrics_in_program = on;
+        self
+    }
+
     pub(crate) fn capture_into(mut self, store: memory::Store) -> Self {
         self.capture = Some(store);
         self
@@ -339,6 +378,9 @@ impl Builder {
             periodic: None,
             prometheus: None,
             console_metrics: cfg.metrics_exporters.contains(&MetricsExporter::Console),
+            scrape: self
+                .metrics_in_program
+                .then(|| crate::export::prometheus::Target::new(&resource)),
             logs: None,
             closers: Vec::new(),
             deadline: crate::shutdown::deadline(&cfg),
@@ -438,6 +480,7 @@ impl Builder {
             }
         }
         let metrics_on = capturing
+            || self.metrics_in_program
             || cfg
                 .metrics_exporters
                 .iter()
@@ -505,6 +548,29 @@ impl Telemetry {
     pub fn prometheus_addr(&self) -> Option<SocketAddr> {
         self.with_installed(|i| i.prometheus.as_ref().map(PrometheusServer::addr))
             .flatten()
+    }
+
+    /// The metrics as a Prometheus scrape answers them, for a `/metrics`
+    /// route the program serves itself (see
+    /// [`Builder::metrics_endpoint_in_program`]): the content type and the
+    /// body for the scraper's `Accept` header (OpenMetrics with exemplars
+    /// when it asks for it, else the classic text format). `None` when the
+    /// builder did not ask for it or this telemetry was replaced.
+    ///
+    /// ```no_run
+    /// let telemetry = semtel::builder().metrics_endpoint_in_program(true).init().unwrap();
+    /// let (content_type, body) = telemetry
+    ///     .prometheus_scrape("application/openmetrics-text; version=1.0.0")
+    ///     .unwrap();
+    /// assert!(body.ends_with("# EOF\n") && content_type.starts_with("application/openmetrics-text"));
+    /// ```
+    pub fn prometheus_scrape(&self, accept: &str) -> Option<(&'static str, String)> {
+        use crate::export::prometheus::{OPENMETRICS, TEXT, render, wants_openmetrics};
+        // Rendered with the lock released: a scrape never holds up `init`.
+        let target = self.with_installed(|i| i.scrape.clone()).flatten()?;
+        let om = wants_openmetrics(accept);
+        let body = render(&crate::metrics::collect_unscoped(), om, &target);
+        Some((if om { OPENMETRICS } else { TEXT }, body))
     }
 
     /// Exports every span recorded so far; returns whether it finished in time.

@@ -118,6 +118,8 @@ pub(crate) struct Installed {
     pub periodic: Option<PeriodicExporter>,
     pub prometheus: Option<PrometheusServer>,
     pub console_metrics: bool,
+    /// The resource's `target_info`, when the program serves `/metrics` itself.
+    pub scrape: Option<crate::export::prometheus::Target>,
     pub logs: Option<crate::logs::Installed>,
     /// End the span exporters' requests by the deadline.
     pub closers: Vec<Closer>,

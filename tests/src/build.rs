@@ -40,3 +40,19 @@ pub fn agent_service() -> PathBuf {
 pub fn semtel_cli() -> PathBuf {
     cargo_build(&["-p", "semtel-cli", "--bin", "semtel"], "semtel")
 }
+
+/// The Golden Armada seed program.
+pub fn golden_armada() -> PathBuf {
+    cargo_build(
+        &["-p", "golden-armada-example", "--bin", "golden_armada"],
+        "golden_armada",
+    )
+}
+
+/// The AgentStack seed program.
+pub fn agentstack() -> PathBuf {
+    cargo_build(
+        &["-p", "agentstack-example", "--bin", "agentstack"],
+        "agentstack",
+    )
+}

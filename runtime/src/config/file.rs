@@ -20,6 +20,7 @@ use crate::trace::{Root, Sampler};
 use semtel_yaml::{Location, Node};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Replaces `${VAR}` and `${VAR:-default}`; an unset variable without a
 /// default becomes empty.
@@ -208,17 +209,26 @@ impl Reader {
                     exporters.push(TracesExporter::Console);
                 }
                 _ => {
-                    let known = ["output_stream", "path", "max_bytes", "max_files"];
+                    let known = [
+                        "output_stream",
+                        "path",
+                        "max_bytes",
+                        "max_files",
+                        "rotate_interval",
+                    ];
                     self.mapping(eb, &format!("`{ek}`"), &known);
                     let path = self
                         .text(eb, "output_stream")
                         .or_else(|| self.text(eb, "path"));
                     let max_bytes = self.int(eb, "max_bytes", 1, i64::MAX);
                     let max_files = self.count(eb, "max_files", 0, usize::MAX);
+                    let rotate_interval = self.int(eb, "rotate_interval", 1, i64::MAX);
                     s.traces_file = path.map(|p| FileSettings {
                         path: p.trim_start_matches("file://").into(),
                         max_bytes: max_bytes.map_or(64 << 20, i64::unsigned_abs),
                         max_files: max_files.unwrap_or(4),
+                        rotate_interval: rotate_interval
+                            .map(|ms| Duration::from_millis(ms.unsigned_abs())),
                     });
                     exporters.push(TracesExporter::File);
                 }

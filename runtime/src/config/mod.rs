@@ -153,6 +153,9 @@ pub struct FileSettings {
     pub max_bytes: u64,
     /// How many rotated files are kept.
     pub max_files: usize,
+    /// Also rotated when the file is this old (with something in it), at
+    /// the next export.
+    pub rotate_interval: Option<Duration>,
 }
 
 /// Everything [`crate::Builder::init`] sets up, after precedence is applied.

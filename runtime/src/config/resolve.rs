@@ -198,6 +198,7 @@ fn env_settings(env: &mut EnvSource<'_>) -> Settings {
             path: p.into(),
             max_bytes: 64 << 20,
             max_files: 4,
+            rotate_interval: None,
         }),
         sampler: env.sampler(),
         schedule_delay: env.millis("OTEL_BSP_SCHEDULE_DELAY"),
@@ -324,6 +325,7 @@ pub(crate) fn resolve(
             path: "semtel-traces.jsonl".into(),
             max_bytes: 64 << 20,
             max_files: 4,
+            rotate_interval: None,
         }),
         sampler: s.sampler.unwrap_or_default(),
         batch: BatchSettings {

@@ -1,7 +1,8 @@
 //! The file sink: one OTLP/JSON `TracesData` object per line (the
-//! OpenTelemetry file-exporter format), rotated by size, keeping a bounded
-//! number of files. A batch is encoded by the one OTLP encoder the OTLP
-//! exporter uses, and written as JSON from the decoded message.
+//! OpenTelemetry file-exporter format), rotated by size and, when asked, by
+//! age, keeping a bounded number of files. A batch is encoded by the one
+//! OTLP encoder the OTLP exporter uses, and written as JSON from the
+//! decoded message.
 
 use super::SpanSink;
 use super::otlp_encode::{resource_attributes, traces_request};
@@ -15,12 +16,15 @@ use prost::Message;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 pub(crate) struct FileSink {
     settings: FileSettings,
     resource: Vec<KeyValue>,
     file: File,
     size: u64,
+    /// When the current file was started (or found on start).
+    started: Instant,
 }
 
 fn rotated(path: &Path, n: usize) -> PathBuf {
@@ -42,6 +46,7 @@ impl FileSink {
             resource: resource_attributes(resource),
             file,
             size,
+            started: Instant::now(),
         })
     }
 
@@ -59,6 +64,7 @@ impl FileSink {
         std::fs::rename(path, rotated(path, 1))?;
         self.file = OpenOptions::new().create(true).append(true).open(path)?;
         self.size = 0;
+        self.started = Instant::now();
         Ok(())
     }
 }
@@ -78,7 +84,12 @@ impl SpanSink for FileSink {
         };
         let mut text = serde_json::to_string(&line).map_err(|e| e.to_string())?;
         text.push('\n');
-        if self.size > 0 && self.size + text.len() as u64 > self.settings.max_bytes {
+        let too_big = self.size + text.len() as u64 > self.settings.max_bytes;
+        let too_old = self
+            .settings
+            .rotate_interval
+            .is_some_and(|every| self.started.elapsed() >= every);
+        if self.size > 0 && (too_big || too_old) {
             self.rotate()
                 .map_err(|e| format!("cannot rotate {}: {e}", self.settings.path.display()))?;
         }

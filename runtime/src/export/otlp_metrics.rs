@@ -170,8 +170,11 @@ impl PeriodicExporter {
                     let stop = {
                         let (lock, cv) = &*s2;
                         let g = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                        // The flag is looked at before waiting: a stop asked
+                        // for while an export ran is not missed (it would
+                        // otherwise wait out a whole interval).
                         let (g, _) = cv
-                            .wait_timeout(g, interval)
+                            .wait_timeout_while(g, interval, |stop| !*stop)
                             .unwrap_or_else(PoisonError::into_inner);
                         *g
                     };

@@ -84,6 +84,7 @@ fn exemplar_at(s: &SeriesSnapshot, index: usize) -> Option<&Exemplar> {
 /// The resource as the labels of `target_info`, rendered once when the
 /// endpoint starts. Attribute keys that map to one label name have their
 /// values joined with `;` in key order, as the specification asks.
+#[derive(Clone)]
 pub(crate) struct Target {
     labels: String,
 }
