@@ -6,7 +6,8 @@ pub use crate::macro_support::*;
 pub use crate::metered::{Call, Descriptor2, Metered, MeteredDefs};
 pub use crate::outcome::{ClassifiedError, DebugError, DisplayError, Failure, NoError, Outcome};
 pub use crate::step::Step;
-pub use crate::trace::{ActiveSpan, Parent, Site, SpanContext};
+pub use crate::trace::span::Site;
+pub use crate::trace::{ActiveSpan, Parent, SpanContext};
 pub use opentelemetry::KeyValue;
 pub use semtel_conventions::{Key, SpanKind};
 

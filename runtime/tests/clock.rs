@@ -153,14 +153,12 @@ fn inside(what: &str, t: u64, span: &SpanRecord) {
 fn every_timestamp_comes_from_one_clock_that_never_goes_back() {
     semtel::__private::set_test_clock(Duration::from_millis(2), 1000);
     let (endpoint, logs) = receiver();
-    let store = Arc::new(Mutex::new(Vec::new()));
-    let telemetry = semtel::testing::capture_with(
+    let capture = semtel::testing::capture_with(
         semtel::builder()
             .logs_exporter(LogsExporter::Otlp)
             .otlp_protocol(Protocol::HttpProtobuf)
             .otlp_endpoint(endpoint)
             .tracing_subscriber(true),
-        Arc::clone(&store),
     );
     let until = Instant::now() + Duration::from_secs(3);
     let workers: Vec<_> = (0..2)
@@ -173,8 +171,8 @@ fn every_timestamp_comes_from_one_clock_that_never_goes_back() {
         .flat_map(|m| m.series)
         .flat_map(|s| s.exemplars.into_iter().map(|(_, e)| e))
         .collect();
-    drop(telemetry);
-    let spans = store.lock().unwrap().clone();
+    let spans = capture.spans();
+    drop(capture);
     let logs = logs.lock().unwrap();
     let by_id: HashMap<SpanId, &SpanRecord> = spans.iter().map(|s| (s.span_id, s)).collect();
 

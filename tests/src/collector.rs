@@ -40,7 +40,8 @@ impl Drop for TempDir {
     }
 }
 
-fn rotel_binary() -> PathBuf {
+/// The rotel collector binary: `SEMTEL_ROTEL_AGENT`, the test command's `.venv`, or `PATH`.
+pub fn rotel_binary() -> PathBuf {
     let venv = workspace_root().join(".venv/lib");
     let mut candidates = Vec::new();
     if let Ok(entries) = std::fs::read_dir(&venv) {
@@ -247,6 +248,8 @@ pub struct Span {
     pub status_code: String,
     /// The status message.
     pub status_message: String,
+    /// The W3C trace state, empty when none.
+    pub trace_state: String,
     /// Attributes as printed: `("key", "Str(value)")`.
     pub attributes: Vec<(String, String)>,
 }
@@ -282,6 +285,7 @@ pub fn parse_spans(text: &str) -> Vec<Span> {
                 "Kind" => s.kind = v.to_string(),
                 "Status code" => s.status_code = v.to_string(),
                 "Status message" => s.status_message = v.to_string(),
+                "TraceState" => s.trace_state = v.to_string(),
                 "Attributes" => in_attrs = true,
                 _ if in_attrs && k.starts_with("->") => {
                     s.attributes

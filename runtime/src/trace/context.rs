@@ -14,6 +14,7 @@
 //! and what an entry owned is dropped after.
 
 use super::record::RawSpan;
+use super::trace_state::State;
 use crate::bridge::otel_trace as otel;
 use opentelemetry::trace::{SpanId, TraceId};
 use std::cell::RefCell;
@@ -68,7 +69,7 @@ impl SpanContext {
     /// assert_eq!(worker.join().unwrap(), 4);
     /// ```
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        let token = push(Owner::Scope, *self, Held::slot(Slot::Empty)).ok();
+        let token = push_context(Owner::Scope, self);
         let _restore = Restore(token);
         f()
     }
@@ -173,6 +174,8 @@ pub(crate) struct Held {
     /// The `tracing` span that stands for this span in `tracing`'s idea of
     /// the current span, once there is one.
     pub mirror: Option<Mirror>,
+    /// The span's trace state, inherited by spans started in the entry.
+    pub trace_state: State,
 }
 
 /// A `tracing` span standing for a semtel span (see `bridge::tracing::mirror`).
@@ -181,7 +184,11 @@ pub(crate) type Mirror = Box<tracing::Span>;
 impl Held {
     /// A slot with no mirror.
     pub fn slot(slot: Slot) -> Held {
-        Held { slot, mirror: None }
+        Held {
+            slot,
+            mirror: None,
+            trace_state: None,
+        }
     }
 }
 
@@ -236,26 +243,40 @@ fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> Option<R> {
         .flatten()
 }
 
+/// What the OpenTelemetry API's current context holds now, for a new entry.
+#[inline]
+fn otel_seen() -> Seen {
+    if otel::used() {
+        otel::current().map_or(Seen::Nothing, |c| Seen::Span(c.span_id))
+    } else {
+        Seen::Unknown
+    }
+}
+
+impl Stack {
+    /// The token of a new entry, or `None` when the stack is full.
+    #[inline]
+    fn next_token(&mut self) -> Option<Token> {
+        if self.entries.len() >= MAX_DEPTH {
+            return None;
+        }
+        if self.next == 0 {
+            // 2^40 tokens per thread, each thread its own range.
+            self.next = (THREADS.fetch_add(1, Ordering::Relaxed) + 1) << 40;
+        }
+        self.next += 1;
+        Some(Token(self.next))
+    }
+}
+
 /// Pushes an entry and makes it current; gives `slot` back when the thread
 /// holds [`MAX_DEPTH`] entries already or is ending.
 #[inline]
 pub(crate) fn push(owner: Owner, ctx: SpanContext, held: Held) -> Result<Token, Held> {
     let mut held = Some(held);
-    let otel_seen = if otel::used() {
-        otel::current().map_or(Seen::Nothing, |c| Seen::Span(c.span_id))
-    } else {
-        Seen::Unknown
-    };
+    let otel_seen = otel_seen();
     let pushed = with_stack(|s| {
-        if s.entries.len() >= MAX_DEPTH {
-            return None;
-        }
-        if s.next == 0 {
-            // 2^40 tokens per thread, each thread its own range.
-            s.next = (THREADS.fetch_add(1, Ordering::Relaxed) + 1) << 40;
-        }
-        s.next += 1;
-        let token = Token(s.next);
+        let token = s.next_token()?;
         s.entries.push(Entry {
             owner,
             token,
@@ -272,6 +293,42 @@ pub(crate) fn push(owner: Owner, ctx: SpanContext, held: Held) -> Result<Token, 
     }
 }
 
+/// Pushes an entry that holds nothing but `ctx` (a sampled-out span, a
+/// carried context) and makes it current; `None` when the thread holds
+/// [`MAX_DEPTH`] entries already or is ending.
+///
+/// The entry is written field by field where it will stay, not built aside
+/// and copied: a copy reads back, in wide loads, fields stored just before
+/// in narrow ones, and such a load waits for the stores to retire (a
+/// sampled-out span cost several times its budget so).
+#[inline]
+pub(crate) fn push_context(owner: Owner, ctx: &SpanContext) -> Option<Token> {
+    let otel_seen = otel_seen();
+    with_stack(|s| {
+        let token = s.next_token()?;
+        s.entries.reserve(1);
+        let len = s.entries.len();
+        // SAFETY: `reserve(1)` made room for an entry at index `len`; each
+        // field is written (through raw pointers, never reading the
+        // uninitialised memory) before `set_len` makes the entry part of
+        // the vector, and nothing runs in between that could observe it.
+        unsafe {
+            let e = s.entries.as_mut_ptr().add(len);
+            (&raw mut (*e).owner).write(owner);
+            (&raw mut (*e).token).write(token);
+            (&raw mut (*e).ctx.trace_id).write(ctx.trace_id);
+            (&raw mut (*e).ctx.span_id).write(ctx.span_id);
+            (&raw mut (*e).ctx.sampled).write(ctx.sampled);
+            (&raw mut (*e).ctx.remote).write(ctx.remote);
+            (&raw mut (*e).held).write(Held::slot(Slot::Empty));
+            (&raw mut (*e).otel_seen).write(otel_seen);
+            s.entries.set_len(len + 1);
+        }
+        Some(token)
+    })
+    .flatten()
+}
+
 /// Removes the entry `token` names, wherever it stands on this thread's
 /// stack; what it held is returned (and dropped by the caller, outside the
 /// stack). `None` when this thread has no such entry.
@@ -280,6 +337,26 @@ pub(crate) fn pop(token: Token) -> Option<Held> {
     with_stack(|s| {
         let i = s.entries.iter().rposition(|e| e.token == token)?;
         Some(s.entries.remove(i).held)
+    })
+    .flatten()
+}
+
+/// Removes the entry `token` names, like [`pop`], for an entry that can hold
+/// nothing but a mirror: the mirror, if it had one. `None` when this thread
+/// has no such entry.
+#[inline]
+pub(crate) fn pop_mirror(token: Token) -> Option<Option<Mirror>> {
+    with_stack(|s| {
+        let i = s.entries.iter().rposition(|e| e.token == token)?;
+        // Taken in place (the entry is dropped where it stands when it is
+        // the innermost), for the reason `push_context` gives.
+        let mirror = s.entries[i].held.mirror.take();
+        if i + 1 == s.entries.len() {
+            s.entries.truncate(i);
+        } else {
+            s.entries.remove(i);
+        }
+        Some(mirror)
     })
     .flatten()
 }
@@ -343,6 +420,37 @@ pub(crate) fn current() -> SpanContext {
     with_stack(|s| s.entries.last().map(|e| e.ctx))
         .flatten()
         .unwrap_or(SpanContext::NONE)
+}
+
+/// The trace state this thread carries for span `id`, when an entry of
+/// this thread stands for it (`Some(None)` when it carries none).
+pub(crate) fn state_of(id: SpanId) -> Option<State> {
+    with_stack(|s| {
+        s.entries
+            .iter()
+            .rev()
+            .find(|e| e.ctx.span_id == id)
+            .map(|e| e.held.trace_state.clone())
+    })
+    .flatten()
+}
+
+/// The context code running now hangs under (see [`current_resolved`]) and
+/// the trace state this thread carries for it, if it carries one.
+#[inline]
+pub(crate) fn current_resolved_with_state() -> (SpanContext, State) {
+    if otel::used() {
+        let ctx = innermost(otel::current());
+        let state = state_of(ctx.span_id).flatten();
+        return (ctx, state);
+    }
+    with_stack(|s| {
+        s.entries
+            .last()
+            .map(|e| (e.ctx, e.held.trace_state.clone()))
+    })
+    .flatten()
+    .unwrap_or((SpanContext::NONE, None))
 }
 
 /// The innermost of semtel's current span on this thread and `otel`, the
@@ -443,8 +551,10 @@ pub fn current_context() -> SpanContext {
 /// # drop(task);
 /// ```
 pub fn in_current_span<F: std::future::Future>(future: F) -> WithContext<F> {
+    let ctx = current_context();
     WithContext {
-        ctx: current_context(),
+        ctx,
+        trace_state: super::trace_state::of(ctx),
         future,
     }
 }
@@ -453,6 +563,7 @@ pin_project_lite::pin_project! {
     /// A future that runs in a given span context; see [`in_current_span`].
     pub struct WithContext<F> {
         ctx: SpanContext,
+        trace_state: State,
         #[pin]
         future: F,
     }
@@ -466,7 +577,11 @@ impl<F: std::future::Future> std::future::Future for WithContext<F> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<F::Output> {
         let this = self.project();
-        let _restore = Restore(push(Owner::Scope, *this.ctx, Held::slot(Slot::Empty)).ok());
+        let held = Held {
+            trace_state: this.trace_state.clone(),
+            ..Held::slot(Slot::Empty)
+        };
+        let _restore = Restore(push(Owner::Scope, *this.ctx, held).ok());
         this.future.poll(cx)
     }
 }
