@@ -71,3 +71,10 @@ impl<T: serde::Serialize> CaptureValue for Capture<'_, T> {
         span.set_json(key, self.0);
     }
 }
+
+/// For tests of the telemetry clock: how often it re-reads the wall clock,
+/// and a deliberate rate error of its counter (parts per million). Call
+/// before the first timestamp is taken.
+pub fn set_test_clock(interval: std::time::Duration, skew_ppm: i64) {
+    crate::clock::set_test_clock(interval, skew_ppm);
+}

@@ -39,6 +39,7 @@ pub mod otel;
 mod outcome;
 pub mod propagation;
 mod setup;
+mod shutdown;
 mod step;
 pub mod testing;
 pub mod trace;
@@ -56,6 +57,7 @@ pub use export::console::{format_duration, render_trace};
 pub use outcome::ErrorType;
 pub use semtel_macros::{ErrorType, agent_step, metered, traced_task};
 pub use setup::{Builder, Telemetry, builder, init};
+pub use shutdown::ShutdownReport;
 pub use step::{CurrentStep, current_step};
 pub use trace::{SpanContext, current_context, current_span, in_current_span};
 

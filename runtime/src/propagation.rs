@@ -326,7 +326,12 @@ pub(crate) fn outgoing_from(cur: SpanContext) -> Option<(SpanContext, String, Ba
     } else {
         s.inherited.parent
     };
+    // The span's own trace state (inherited from its remote parent), else
+    // the process's when the context is its parent from the environment.
     let tracestate = match (ctx, s.inherited.parent) {
+        (Some(c), _) if cur.is_valid() => crate::trace::trace_state::of(c)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
         (Some(c), Some(p)) if c.trace_id == p.trace_id => s.inherited.tracestate.clone(),
         _ => String::new(),
     };
@@ -394,7 +399,9 @@ pub fn inject(headers: &mut http::HeaderMap) {
 }
 
 /// Reads a remote parent from HTTP request headers (`None` when absent or
-/// invalid); use it as `parent = ...` of a server span.
+/// invalid); use it as `parent = ...` of a server span. A valid
+/// `tracestate` that comes with it is carried by the spans of that trace
+/// and handed on with their context.
 pub fn extract(headers: &http::HeaderMap) -> Option<SpanContext> {
     let on = STATE
         .read()
@@ -404,10 +411,19 @@ pub fn extract(headers: &http::HeaderMap) -> Option<SpanContext> {
     if !on {
         return None;
     }
-    headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_traceparent(v).ok())
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let ctx = header("traceparent").and_then(|v| parse_traceparent(v).ok())?;
+    adopt_tracestate(ctx, header("tracestate").unwrap_or_default());
+    Some(ctx)
+}
+
+/// Carries `tracestate`, received with remote parent `ctx`, on the spans
+/// started under it (an invalid one is ignored, as W3C asks).
+pub(crate) fn adopt_tracestate(ctx: SpanContext, tracestate: &str) {
+    let tracestate = tracestate.trim();
+    if !tracestate.is_empty() && check_tracestate(tracestate).is_ok() {
+        crate::trace::trace_state::remember(ctx, tracestate);
+    }
 }
 
 #[cfg(test)]

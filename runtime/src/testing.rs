@@ -109,8 +109,8 @@ pub fn capture() -> Capture {
 
 /// Installs `builder`'s telemetry with every span also kept in memory, once
 /// no other thread's capture is alive. What the builder leaves unset defaults
-/// to: no environment, no other exporter, sampling always on, a 50 ms export
-/// delay.
+/// to: no environment (unless one is given with [`Builder::env_source`]), no
+/// other exporter, sampling always on, a 50 ms export delay.
 ///
 /// ```
 /// let capture = semtel::testing::capture_with(semtel::builder().capture_content(true));
@@ -118,6 +118,11 @@ pub fn capture() -> Capture {
 /// ```
 pub fn capture_with(builder: Builder) -> Capture {
     let turn = Turn::take();
+    let builder = if builder.has_env_source() {
+        builder
+    } else {
+        builder.env_source(|_| None)
+    };
     let defaults = Settings {
         service_name: Some("semtel-test".into()),
         traces_exporters: Some(vec![TracesExporter::None]),
@@ -132,7 +137,6 @@ pub fn capture_with(builder: Builder) -> Capture {
     };
     let store = Arc::new(Mutex::new(Vec::new()));
     let telemetry = builder
-        .env_source(|_| None)
         .defaults(defaults)
         .capture_into(Arc::clone(&store))
         .init()
@@ -207,6 +211,13 @@ impl Capture {
                 Point::Histogram(h) => h.count as f64,
             })
             .sum()
+    }
+
+    /// The OTLP `ExportTraceServiceRequest` (protobuf bytes) the OTLP span
+    /// exporter sends for the spans finished so far, encoded by the same
+    /// code, under resource `resource`.
+    pub fn otlp_request(&self, resource: &[opentelemetry::KeyValue]) -> Vec<u8> {
+        crate::export::otlp_encode::traces_request(resource, &self.spans())
     }
 
     /// Forgets the spans captured so far.

@@ -195,8 +195,8 @@ fn user_code_may_write_the_current_span_from_inside_its_callbacks() {
 
 #[test]
 fn a_tracing_span_entered_on_four_threads_takes_every_event() {
-    let cap = testing::capture();
     let per_thread = if cfg!(miri) { 8 } else { 2000 };
+    let cap = common::capture_keeping_events(4 * per_thread);
     common::shared_span_on_threads(&cap, 4, per_thread);
 }
 

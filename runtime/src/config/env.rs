@@ -321,6 +321,10 @@ fn fallback(var: &str) -> String {
             return "using OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT or no limit".into();
         }
         "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT" => return "values are not truncated".into(),
+        "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT" | "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT" => {
+            return "using OTEL_ATTRIBUTE_COUNT_LIMIT or its default 128".into();
+        }
+        "OTEL_SPAN_EVENT_COUNT_LIMIT" | "OTEL_SPAN_LINK_COUNT_LIMIT" => "128".into(),
         _ => return "it is ignored".into(),
     };
     format!("using the default {default}")

@@ -177,6 +177,14 @@ pub struct Config {
     pub batch: BatchSettings,
     /// Attributes kept per span (`OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`).
     pub span_attribute_count_limit: usize,
+    /// Events kept per span (`OTEL_SPAN_EVENT_COUNT_LIMIT`).
+    pub span_event_count_limit: usize,
+    /// Links kept per span (`OTEL_SPAN_LINK_COUNT_LIMIT`).
+    pub span_link_count_limit: usize,
+    /// Attributes kept per span event (`OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`).
+    pub event_attribute_count_limit: usize,
+    /// Attributes kept per span link (`OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`).
+    pub link_attribute_count_limit: usize,
     /// The longest attribute value kept (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
     pub attribute_value_length_limit: Option<usize>,
     /// Where metrics go (several at once are allowed).

@@ -72,8 +72,12 @@ impl SpanSink for OtlpSink {
             failure = failure.or(self.settle_oldest());
         }
         let (client, n) = (self.client.clone(), spans.len());
-        let send =
-            async move { (client.send(body).await).map_err(|e| format!("{e} ({n} spans lost)")) };
+        let send = async move {
+            client.send(body).await.map_err(|e| {
+                crate::trace::pipeline::count_unsent(n);
+                format!("{e} ({n} spans lost)")
+            })
+        };
         self.in_flight.push(self.rt.spawn(send));
         failure.map_or(Ok(()), Err)
     }

@@ -3,13 +3,15 @@
 
 pub(crate) mod context;
 pub(crate) mod id;
+pub(crate) mod limits;
 pub(crate) mod pipeline;
 pub(crate) mod record;
 mod sampler;
 pub(crate) mod span;
+pub(crate) mod trace_state;
 
 pub use context::{SpanContext, WithContext, current_context, in_current_span};
-pub use pipeline::{dropped_spans, failed_exports};
+pub use pipeline::{dropped_spans, failed_exports, unsent_spans};
 pub(crate) use record::RawSpan;
 pub use record::{SpanEvent, SpanLink, SpanRecord, Status};
 pub use sampler::{Root, Sampler};

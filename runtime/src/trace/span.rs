@@ -3,8 +3,10 @@
 
 use super::context::{self, Held, Mirror, Owner, SharedRecord, Slot, SpanContext, Token};
 use super::id;
+use super::limits::{self, Limits};
 use super::pipeline::{self, Hot};
-use super::record::{RawSpan, SpanEvent, SpanLink, Status, set_attr};
+use super::record::{RawSpan, SpanEvent, Status};
+use super::trace_state::{self, State as TraceState};
 use crate::bridge::tracing::mirror;
 use crate::clock;
 use crate::outcome::{ErrorType, Failure};
@@ -64,6 +66,8 @@ enum State {
 pub struct ActiveSpan {
     ctx: SpanContext,
     state: State,
+    /// The trace state it inherited, handed on to its children.
+    trace_state: TraceState,
     /// The `tracing` span standing for this one, once one was needed.
     mirror: Option<Mirror>,
 }
@@ -108,6 +112,7 @@ impl ActiveSpan {
     const OFF: ActiveSpan = ActiveSpan {
         ctx: SpanContext::NONE,
         state: State::Off,
+        trace_state: None,
         mirror: None,
     };
 
@@ -119,19 +124,24 @@ impl ActiveSpan {
         scope: &'static str,
         parent: Parent,
     ) -> ActiveSpan {
-        let parent = match parent {
+        let (parent, carried) = match parent {
             Parent::Current => {
-                let cur = context::current_resolved();
+                let (cur, state) = context::current_resolved_with_state();
                 if cur.is_valid() {
-                    cur
+                    (cur, state)
                 } else {
-                    hot.process_parent
+                    (hot.process_parent, None)
                 }
             }
-            Parent::Root => SpanContext::NONE,
-            Parent::Explicit(ctx) => ctx,
+            Parent::Root => (SpanContext::NONE, None),
+            Parent::Explicit(ctx) => (ctx, None),
         };
         let has_parent = parent.is_valid();
+        let trace_state = match carried {
+            Some(s) => Some(s),
+            None if has_parent => trace_state::for_trace(hot, parent.trace_id),
+            None => None,
+        };
         let (trace_id, span_id) = if has_parent {
             (parent.trace_id, id::span_id())
         } else {
@@ -150,6 +160,7 @@ impl ActiveSpan {
             return ActiveSpan {
                 ctx,
                 state: State::Unsampled,
+                trace_state,
                 mirror: None,
             };
         }
@@ -162,6 +173,9 @@ impl ActiveSpan {
             SpanId::INVALID
         };
         raw.parent_remote = parent.remote;
+        if trace_state.is_some() {
+            raw.trace_state.clone_from(&trace_state);
+        }
         raw.kind = kind;
         raw.name = name;
         raw.scope = scope;
@@ -169,6 +183,7 @@ impl ActiveSpan {
         ActiveSpan {
             ctx,
             state: State::Recording(raw, hot),
+            trace_state,
             mirror: None,
         }
     }
@@ -177,6 +192,11 @@ impl ActiveSpan {
     #[inline]
     pub fn context(&self) -> SpanContext {
         self.ctx
+    }
+
+    /// The W3C trace state the span carries (from its remote ancestor).
+    pub(crate) fn trace_state(&self) -> Option<&str> {
+        self.trace_state.as_deref()
     }
 
     /// Whether the span is being recorded (sampled, telemetry on).
@@ -193,41 +213,36 @@ impl ActiveSpan {
         }
     }
 
-    /// Sets an attribute (checked against its key's type).
-    pub fn set<T: ?Sized, V: IntoValue<T>>(&mut self, key: Key<T>, value: V) {
-        if let Some(r) = self.raw_mut() {
-            set_attr(&mut r.attributes, key.value(value));
+    /// The record and the limits it is kept under, if the span is recorded.
+    #[inline]
+    fn recording(&mut self) -> Option<(&mut RawSpan, &'static Limits)> {
+        match &mut self.state {
+            State::Recording(raw, hot) => Some((raw, &hot.limits)),
+            _ => None,
         }
     }
 
-    /// Sets attributes (later values of a key replace earlier ones).
+    /// Sets an attribute (checked against its key's type). A later value
+    /// replaces an earlier one; a new key beyond the attribute count limit
+    /// is left out and counted.
+    pub fn set<T: ?Sized, V: IntoValue<T>>(&mut self, key: Key<T>, value: V) {
+        if let Some((r, limits)) = self.recording() {
+            r.set_attribute(key.value(value), limits.attributes);
+        }
+    }
+
+    /// Sets attributes in order (a later value of a key replaces an earlier
+    /// one; new keys beyond the attribute count limit are left out and counted).
     #[inline]
     pub fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
-        if let State::Recording(raw, hot) = &mut self.state {
-            let limit = hot.max_attributes;
-            let attrs = &mut raw.attributes;
-            if attrs.is_empty() {
-                attrs.extend(attributes);
-            } else {
-                for kv in attributes {
-                    set_attr(attrs, kv);
-                }
-            }
-            attrs.truncate(limit);
+        if let Some((r, limits)) = self.recording() {
+            r.set_attributes(attributes, limits.attributes);
         }
     }
 
     /// Links this span to another (a follows-from relation).
     pub fn add_link(&mut self, ctx: SpanContext) {
-        if let Some(r) = self.raw_mut() {
-            if ctx.is_valid() {
-                r.links.push(SpanLink {
-                    trace_id: ctx.trace_id,
-                    span_id: ctx.span_id,
-                    attributes: Vec::new(),
-                });
-            }
-        }
+        self.add_link_with(ctx, Vec::new());
     }
 
     /// Names the span from a pattern such as `invoke_agent {gen_ai.agent.name}`,
@@ -270,8 +285,8 @@ impl ActiveSpan {
     /// to [`record_error`](Self::record_error)).
     #[doc(hidden)]
     pub fn fail(&mut self, failure: &Failure<'_>) {
-        if let Some(r) = self.raw_mut() {
-            record_failure(r, &failure.error_type, failure.message());
+        if let Some((r, limits)) = self.recording() {
+            record_failure(r, limits, &failure.error_type, failure.message());
         }
     }
 
@@ -280,28 +295,24 @@ impl ActiveSpan {
     /// event. Any error can be passed as `&dyn std::error::Error`
     /// (`error.type` is then its I/O error kind, else `_OTHER`).
     pub fn record_error<E: ErrorType + fmt::Display + ?Sized>(&mut self, error: &E) {
-        if let Some(r) = self.raw_mut() {
-            record_failure(r, &error.error_type(), error.to_string());
+        if let Some((r, limits)) = self.recording() {
+            record_failure(r, limits, &error.error_type(), error.to_string());
         }
     }
 
     /// Sets a content attribute to `value` as JSON, truncated to the
     /// attribute length limit (still valid JSON).
     pub fn set_json<T: serde::Serialize + ?Sized>(&mut self, key: Key<str>, value: &T) {
-        if let Some(r) = self.raw_mut() {
+        if let Some((r, limits)) = self.recording() {
             let text = crate::content::to_json(value, crate::content::value_length_limit());
-            set_attr(&mut r.attributes, key.value(text));
+            r.set_attribute(key.value(text), limits.attributes);
         }
     }
 
     /// Adds an event.
     pub fn add_event(&mut self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
-        if let Some(r) = self.raw_mut() {
-            r.events.push(SpanEvent {
-                name: name.into(),
-                time: clock::now(),
-                attributes,
-            });
+        if let Some((r, limits)) = self.recording() {
+            r.add_event(SpanEvent::new(name, clock::now(), attributes), limits);
         }
     }
 
@@ -345,6 +356,7 @@ impl ActiveSpan {
         let held = Held {
             slot,
             mirror: self.mirror.take(),
+            trace_state: self.trace_state.clone(),
         };
         let token = match context::push(Owner::Guard, self.ctx, held) {
             Ok(t) => {
@@ -435,25 +447,15 @@ impl ActiveSpan {
         time: u64,
         attributes: Vec<KeyValue>,
     ) {
-        if let Some(r) = self.raw_mut() {
-            r.events.push(SpanEvent {
-                name,
-                time,
-                attributes,
-            });
+        if let Some((r, limits)) = self.recording() {
+            r.add_event(SpanEvent::new(name, time, attributes), limits);
         }
     }
 
     /// Links this span to `ctx`, with attributes describing the link.
     pub(crate) fn add_link_with(&mut self, ctx: SpanContext, attributes: Vec<KeyValue>) {
-        if let Some(r) = self.raw_mut() {
-            if ctx.is_valid() {
-                r.links.push(SpanLink {
-                    trace_id: ctx.trace_id,
-                    span_id: ctx.span_id,
-                    attributes,
-                });
-            }
+        if let Some((r, limits)) = self.recording() {
+            r.add_link(ctx, attributes, limits);
         }
     }
 
@@ -472,13 +474,13 @@ impl ActiveSpan {
             match end {
                 Some(nanos) => {
                     if !raw.unix_times {
-                        raw.start = clock::Converter::new().to_unix(raw.start);
+                        raw.start = clock::to_unix(raw.start);
                         raw.unix_times = true;
                     }
                     raw.end = nanos;
                 }
                 None if raw.unix_times => {
-                    raw.end = clock::Converter::new().to_unix(clock::ticks());
+                    raw.end = clock::to_unix(clock::ticks());
                 }
                 None => raw.end = clock::ticks(),
             }
@@ -500,21 +502,22 @@ impl ActiveSpan {
     }
 }
 
-/// Adds what a failure adds to a span: `error.type`, the `exception` event
-/// and the error status.
-fn record_failure(r: &mut RawSpan, error_type: &str, message: String) {
-    set_attr(
-        &mut r.attributes,
+/// Adds what a failure adds to a span, under `limits`: `error.type`, the
+/// `exception` event and the error status.
+fn record_failure(r: &mut RawSpan, limits: &Limits, error_type: &str, message: String) {
+    r.set_attribute(
         semtel_conventions::error::TYPE.value(error_type.to_string()),
+        limits.attributes,
     );
-    r.events.push(SpanEvent {
-        name: "exception".into(),
-        time: clock::now(),
-        attributes: vec![
+    let event = SpanEvent::new(
+        "exception",
+        clock::now(),
+        vec![
             semtel_conventions::exception::TYPE.value(error_type.to_string()),
             semtel_conventions::exception::MESSAGE.value(message.clone()),
         ],
-    });
+    );
+    r.add_event(event, limits);
     r.status = Status::Error(message.into());
 }
 
@@ -533,7 +536,7 @@ impl ActiveSpan {
         self.reclaim();
         if let State::Recording(raw, _) = &mut self.state {
             raw.end = if raw.unix_times {
-                clock::Converter::new().to_unix(clock::ticks())
+                clock::to_unix(clock::ticks())
             } else {
                 clock::ticks()
             };
@@ -626,10 +629,12 @@ impl SharedSpan {
             return;
         }
         self.ctx.trace_id = parent.trace_id;
+        let state = trace_state::of(parent);
         self.with(|r| {
             r.trace_id = parent.trace_id;
             r.parent_span_id = parent.span_id;
             r.parent_remote = parent.remote;
+            r.trace_state = state;
         });
     }
 }
@@ -666,17 +671,15 @@ impl CurrentSpan {
     pub fn set<T: ?Sized, V: IntoValue<T>>(&self, key: Key<T>, value: V) {
         // The value is converted before the span's record is touched.
         let kv = key.value(value);
-        context::with_record(|r| set_attr(&mut r.attributes, kv));
+        let limit = limits::current().attributes;
+        context::with_record(|r| r.set_attribute(kv, limit));
     }
 
     /// Adds an event to the current span.
     pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
-        let event = SpanEvent {
-            name: name.into(),
-            time: clock::now(),
-            attributes,
-        };
-        context::with_record(|r| r.events.push(event));
+        let event = SpanEvent::new(name, clock::now(), attributes);
+        let limits = limits::current();
+        context::with_record(|r| r.add_event(event, &limits));
     }
 
     /// Marks the current span failed.
@@ -708,7 +711,8 @@ impl CurrentSpan {
         }
         // The error's own code runs before the span's record is touched.
         let (error_type, message) = (error.error_type(), error.to_string());
-        context::with_record(|r| record_failure(r, &error_type, message));
+        let limits = limits::current();
+        context::with_record(|r| record_failure(r, &limits, &error_type, message));
     }
 
     /// Whether the current span is recorded: compute an expensive value only
