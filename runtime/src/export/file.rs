@@ -68,8 +68,9 @@ impl SpanSink for FileSink {
         "file"
     }
 
-    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
-        let body = traces_request(&self.resource, &spans);
+    fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String> {
+        let body = traces_request(&self.resource, spans);
+        spans.clear();
         let request = ExportTraceServiceRequest::decode(body.as_slice())
             .map_err(|e| format!("cannot read back an encoded batch: {e}"))?;
         let line = TracesData {

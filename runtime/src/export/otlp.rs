@@ -162,9 +162,9 @@ impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> SpanSink for SdkSink<E
 
     /// Starts exporting `spans` on a free exporter (waiting for one when all
     /// are busy); reports a failure of an earlier export, if one finished failed.
-    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
+    fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String> {
         let batch: Vec<SpanData> = spans
-            .into_iter()
+            .drain(..)
             .map(|r| {
                 let scope = self.scope(r.scope);
                 span_data(r, scope)

@@ -5,7 +5,7 @@
 use super::SpanSink;
 use super::otlp::export_runtime;
 use super::otlp_client::{Closer, OtlpClient, Signal};
-use super::otlp_encode::{resource_attributes, traces_request};
+use super::otlp_encode::{TracesEncoder, resource_attributes};
 use crate::config::OtlpSettings;
 use crate::trace::SpanRecord;
 use opentelemetry::KeyValue;
@@ -19,6 +19,7 @@ pub(crate) struct OtlpSink {
     rt: tokio::runtime::Runtime,
     client: OtlpClient,
     resource: Vec<KeyValue>,
+    encoder: TracesEncoder,
     in_flight: Vec<JoinHandle<Result<(), String>>>,
 }
 
@@ -34,6 +35,7 @@ impl OtlpSink {
             rt,
             client,
             resource: resource_attributes(resource),
+            encoder: TracesEncoder::default(),
             in_flight: Vec::new(),
         })
     }
@@ -58,8 +60,8 @@ impl SpanSink for OtlpSink {
         "otlp"
     }
 
-    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
-        let body = traces_request(&self.resource, &spans);
+    fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String> {
+        let body = self.encoder.request(&self.resource, spans);
         let mut failure = None;
         // Collect finished requests; wait for the oldest when all are busy.
         while let Some(i) = self.in_flight.iter().position(JoinHandle::is_finished) {

@@ -1,6 +1,7 @@
 //! Spans: their identity, the current span of each thread, sampling, and the
 //! path from a finished span to the exporters.
 
+mod batch;
 pub(crate) mod context;
 pub(crate) mod id;
 pub(crate) mod limits;

@@ -235,8 +235,11 @@ impl RawSpan {
     }
 
     /// The exported form (wall-clock times), with the limits that apply to
-    /// a whole record (value lengths, event and link attributes) applied.
-    pub fn into_record(self, limits: &Limits) -> SpanRecord {
+    /// a whole record (value lengths, event and link attributes) applied;
+    /// the attributes are moved into `attributes` (an emptied list kept for
+    /// reuse).
+    pub fn into_record_in(mut self, mut attributes: Vec<KeyValue>, limits: &Limits) -> SpanRecord {
+        attributes.extend(self.attributes.drain(..));
         let mut record = SpanRecord {
             trace_id: self.trace_id,
             span_id: self.span_id,
@@ -255,7 +258,7 @@ impl RawSpan {
             } else {
                 crate::clock::to_unix(self.end)
             },
-            attributes: self.attributes.into_vec(),
+            attributes,
             dropped_attributes_count: self.dropped.attributes,
             events: self.events,
             dropped_events_count: self.dropped.events,

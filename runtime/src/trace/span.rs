@@ -333,6 +333,15 @@ impl ActiveSpan {
     /// thread the span is lost and counted as dropped).
     #[inline]
     pub fn enter(&mut self) -> Entered<'_> {
+        if matches!(self.state, State::Unsampled) && self.mirror.is_none() && !mirror::eager() {
+            // Sampled out: only the identity becomes current.
+            return Entered {
+                token: context::push_context(Owner::Guard, &self.ctx),
+                span: self,
+                mirrored: false,
+                _not_send: PhantomData,
+            };
+        }
         self.reclaim();
         let (slot, hot) = match std::mem::replace(&mut self.state, State::Unsampled) {
             State::Off => {
@@ -569,28 +578,38 @@ impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
         let Some(token) = self.token else { return };
-        let held = context::pop(token);
         let hot = match self.span.state {
-            State::Lent(lent, hot) if lent == token => Some(hot),
+            State::Lent(lent, hot) if lent == token => hot,
             // The span went on without this guard (a later `enter` took
             // its record back): nothing here is the span's any more.
-            State::Lent(..) | State::Recording(..) => return,
-            _ => None,
+            State::Lent(..) | State::Recording(..) => {
+                drop(context::pop(token));
+                return;
+            }
+            // Sampled out (or off): the entry holds at most the mirror.
+            _ => {
+                if let Some(Some(m)) = context::pop_mirror(token) {
+                    if self.mirrored {
+                        mirror::exit(&m);
+                    }
+                    self.span.mirror = Some(m);
+                }
+                return;
+            }
         };
-        match held {
+        match context::pop(token) {
             Some(held) => {
                 if self.mirrored {
                     if let Some(m) = &held.mirror {
                         mirror::exit(m);
                     }
                 }
-                self.span.give_back(held, hot);
+                self.span.give_back(held, Some(hot));
             }
-            None if hot.is_some() => {
+            None => {
                 pipeline::count_lost();
                 self.span.state = State::Unsampled;
             }
-            None => {}
         }
     }
 }
