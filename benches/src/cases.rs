@@ -38,8 +38,9 @@ pub struct Case {
     pub make: fn() -> Runner,
 }
 
+/// The uninstrumented call every scenario is compared with.
 #[inline(never)]
-fn bare(x: u64) -> u64 {
+pub fn bare(x: u64) -> u64 {
     black_box(x) + 1
 }
 

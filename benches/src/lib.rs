@@ -10,5 +10,6 @@ pub mod contender_metrics;
 pub mod contender_sdk;
 pub mod contender_semtel;
 pub mod contender_tracing;
+pub mod e2e;
 pub mod exporter;
 pub mod measure;

@@ -25,7 +25,7 @@ fn capture_env(vars: &[(&str, &str)]) -> Capture {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    testing::capture_builder(semtel::builder().env_source(move |k| vars.get(k).cloned()))
+    testing::capture_with(semtel::builder().env_source(move |k| vars.get(k).cloned()))
 }
 
 /// The spans of the OTLP request for everything captured so far.

@@ -223,3 +223,41 @@ fn sibling_tracing_guards_dropped_in_creation_order_restore_by_identity() {
     assert_eq!(named(&spans, "in_b").parent_span_id, b.span_id);
     assert_eq!(named(&spans, "outside").parent_span_id, SpanId::INVALID);
 }
+
+#[test]
+fn sampled_out_spans_are_current_in_order_and_leave_nothing_behind() {
+    use semtel::trace::{Root, Sampler};
+    let capture =
+        testing::capture_with(semtel::builder().sampler(Sampler::ParentBased(Root::AlwaysOff)));
+    let mut a = span("a");
+    let a_ctx = a.context();
+    assert!(a_ctx.is_valid() && !a_ctx.sampled);
+    let ga = a.enter();
+    assert_eq!(current_context(), a_ctx, "a sampled-out span is current");
+    let mut b = span("b");
+    let b_ctx = b.context();
+    assert_eq!(b_ctx.trace_id, a_ctx.trace_id, "its child joins its trace");
+    assert!(!b_ctx.sampled, "and follows its decision");
+    let gb = b.enter();
+    assert_eq!(current_context(), b_ctx);
+    drop(ga); // out of order: b stays current
+    assert_eq!(current_context(), b_ctx);
+    drop(gb);
+    assert_eq!(current_context(), SpanContext::NONE);
+    // A forgotten guard of a sampled-out span leaves the span current, as a
+    // forgotten guard of any span does: later spans nest under it and go.
+    let mut c = span("c");
+    let c_ctx = c.context();
+    std::mem::forget(c.enter());
+    assert_eq!(current_context(), c_ctx);
+    let mut d = span("d");
+    assert_eq!(d.context().trace_id, c_ctx.trace_id);
+    let gd = d.enter();
+    drop(gd);
+    assert_eq!(current_context(), c_ctx);
+    drop((a, b, c, d));
+    assert!(
+        capture.spans().is_empty(),
+        "nothing sampled out is exported"
+    );
+}

@@ -40,7 +40,8 @@ impl Drop for TempDir {
     }
 }
 
-fn rotel_binary() -> PathBuf {
+/// The rotel collector binary: `SEMTEL_ROTEL_AGENT`, the test command's `.venv`, or `PATH`.
+pub fn rotel_binary() -> PathBuf {
     let venv = workspace_root().join(".venv/lib");
     let mut candidates = Vec::new();
     if let Ok(entries) = std::fs::read_dir(&venv) {

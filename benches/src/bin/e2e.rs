@@ -1,72 +1,28 @@
-//! End to end: the span rate semtel sustains over OTLP gRPC into the rotel
-//! collector (blackhole exporter) with zero drops at the default queue size,
-//! the peak RSS meanwhile, and RSS while the collector is down.
+//! End to end, OTLP gRPC into the rotel collector (blackhole exporter).
+//!
+//! `e2e --compare [--secs S] [--reps N] [--only semtel,tracing,fastrace]`:
+//! semtel, `tracing` + `tracing-opentelemetry` and fastrace through the same
+//! collector at 20k, 100k and 300k spans/s offered, each run a process
+//! pinned to one core with the collector on the other; prints per contender
+//! and rate `e2e <contender> <rate> cpu_ns_per_delivered=<n>
+//! delivered=<fraction> peak_rss_kb=<n>` (CPU of the whole process net of
+//! the same loop with no telemetry, medians of `--reps` runs of `--secs`),
+//! `ratio e2e_<rate> semtel/<contender> <n>` lines, each contender's highest
+//! rate with at least 99.9% delivered, and a Markdown table. About 7 minutes.
+//!
+//! Without `--compare`: the rate semtel sustains with no dropped span at the
+//! default queue size, its peak RSS, and RSS while the collector is down.
 //!
 //! Needs `rotel-agent` (set `SEMTEL_ROTEL_AGENT`, or run `scripts/test` once,
-//! which installs it into `.venv`).
+//! which installs it into `.venv`) and `taskset`.
 
-use semtel::{LogsExporter, MetricsExporter, Protocol, TracesExporter, traced_task};
-use std::process::{Child, Command, Stdio};
+use semtel::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
+use semtel_benches::contender_semtel::step;
+use semtel_benches::e2e::collector::Collector;
+use semtel_benches::e2e::compare::{self, Options};
+use semtel_benches::e2e::contenders::Contender;
+use semtel_benches::e2e::{paced, run};
 use std::time::{Duration, Instant};
-
-#[traced_task(name = "step", attrs(orchestration.task.id = "task-1", orchestration.task.priority = 3, gen_ai.agent.name = "coder"))]
-fn step(x: u64) -> u64 {
-    std::hint::black_box(x) + 1
-}
-
-fn rotel_binary() -> String {
-    if let Ok(p) = std::env::var("SEMTEL_ROTEL_AGENT") {
-        return p;
-    }
-    let lib = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/lib");
-    std::fs::read_dir(lib)
-        .ok()
-        .and_then(|d| {
-            d.flatten()
-                .map(|e| e.path().join("site-packages/rotel/rotel-agent"))
-                .find(|p| p.is_file())
-        })
-        .map(|p| p.display().to_string())
-        .expect("rotel-agent not found: set SEMTEL_ROTEL_AGENT or run scripts/test once")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_rotel(grpc: u16) -> Child {
-    let child = Command::new(rotel_binary())
-        .args([
-            "start",
-            "--otlp-grpc-endpoint",
-            &format!("127.0.0.1:{grpc}"),
-        ])
-        .args([
-            "--otlp-http-endpoint",
-            &format!("127.0.0.1:{}", free_port()),
-            "--exporter",
-            "blackhole",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start rotel");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", grpc)).is_err() {
-        assert!(Instant::now() < deadline, "rotel did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child
-}
-
-fn stop(mut c: Child) {
-    let _ = Command::new("kill").arg(c.id().to_string()).status();
-    let _ = c.wait();
-}
 
 fn status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -78,35 +34,14 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Produces `rate` spans per second for `secs` on this thread, paced in 1 ms steps.
-fn produce(rate: u64, secs: f64) -> u64 {
-    let per_ms = (rate / 1000).max(1);
-    let start = Instant::now();
-    let mut n = 0;
-    let mut tick = 0u64;
-    while start.elapsed().as_secs_f64() < secs {
-        for i in 0..per_ms {
-            step(i);
-        }
-        n += per_ms;
-        tick += 1;
-        let due = start + Duration::from_millis(tick);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        }
-    }
-    n
-}
-
-fn main() {
-    let grpc = free_port();
-    let rotel = start_rotel(grpc);
+fn sustained() {
+    let collector = Collector::start(None);
     let telemetry = semtel::builder()
         .env_source(|_| None)
         .service_name("e2e")
         .traces_exporter(TracesExporter::Otlp)
         .otlp_protocol(Protocol::Grpc)
-        .otlp_endpoint(format!("http://127.0.0.1:{grpc}"))
+        .otlp_endpoint(collector.endpoint())
         .otlp_timeout(Duration::from_secs(2))
         .metrics_exporter(MetricsExporter::None)
         .logs_exporter(LogsExporter::None)
@@ -121,7 +56,7 @@ fn main() {
         let dropped = semtel::trace::dropped_spans();
         let failed = semtel::trace::failed_exports();
         let start = Instant::now();
-        let n = produce(rate, 3.0);
+        let n = paced::produce(rate, 3.0, step);
         let achieved = n as f64 / start.elapsed().as_secs_f64();
         telemetry.flush();
         let lost = semtel::trace::dropped_spans() - dropped;
@@ -138,10 +73,10 @@ fn main() {
     println!("e2e sustained_spans_per_second {best}");
     println!("e2e peak_rss_mb {:.1}", peak as f64 / 1024.0);
     // The collector goes away: memory must stay bounded.
-    stop(rotel);
+    drop(collector);
     let before = status_kb("VmRSS:");
     let dropped = semtel::trace::dropped_spans();
-    let n = produce(best.max(100_000), 5.0);
+    let n = paced::produce(best.max(100_000), 5.0, step);
     let after = status_kb("VmRSS:");
     println!(
         "e2e collector_down spans {n} dropped {} rss_before_mb {:.1} rss_after_mb {:.1}",
@@ -150,4 +85,54 @@ fn main() {
         after as f64 / 1024.0
     );
     drop(telemetry);
+}
+
+fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+fn usage(what: &str) -> ! {
+    eprintln!("e2e: {what}\nusage: e2e [--compare [--secs S] [--reps N] [--only NAME,...]]");
+    std::process::exit(2)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        let [_, c, rate, secs, endpoint] = &args[..] else {
+            usage("--child CONTENDER RATE SECS ENDPOINT")
+        };
+        let c = Contender::parse(c).unwrap_or_else(|| usage("unknown contender"));
+        let rate = rate
+            .parse()
+            .unwrap_or_else(|_| usage("RATE is not a number"));
+        let secs = secs
+            .parse()
+            .unwrap_or_else(|_| usage("SECS is not a number"));
+        run::child(c, rate, secs, endpoint);
+        return;
+    }
+    if !args.iter().any(|a| a == "--compare") {
+        sustained();
+        return;
+    }
+    let only = match option(&args, "--only") {
+        Some(list) => list
+            .split(',')
+            .map(|n| {
+                Contender::parse(n).unwrap_or_else(|| usage(&format!("unknown contender {n:?}")))
+            })
+            .collect(),
+        None => Contender::COMPARED.to_vec(),
+    };
+    let opts = Options {
+        secs: option(&args, "--secs")
+            .map_or(5.0, |s| s.parse().unwrap_or_else(|_| usage("--secs"))),
+        reps: option(&args, "--reps").map_or(3, |s| s.parse().unwrap_or_else(|_| usage("--reps"))),
+        only,
+    };
+    compare::run(&opts);
 }

@@ -41,12 +41,6 @@ impl<'a> EnvSource<'a> {
         (self.get)(var).filter(|v| !v.trim().is_empty())
     }
 
-    /// The first of `vars` that is set.
-    pub fn first(&self, vars: &[&str]) -> Option<(String, String)> {
-        vars.iter()
-            .find_map(|v| self.raw(v).map(|x| (v.to_string(), x)))
-    }
-
     fn invalid(&mut self, var: &str, value: &str, expected: &str) {
         let utf8 = if value.contains(char::REPLACEMENT_CHARACTER) {
             ", and it is not valid UTF-8"

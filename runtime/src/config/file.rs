@@ -14,8 +14,8 @@ use super::resolve::{OtlpOverrides, Settings};
 use super::{
     FileSettings, LogsExporter, MAX_QUEUE_SIZE, MetricsExporter, Protocol, TracesExporter,
 };
+use crate::error::InitError;
 use crate::propagation::Propagators;
-use crate::setup::InitError;
 use crate::trace::{Root, Sampler};
 use semtel_yaml::{Location, Node};
 use std::path::{Path, PathBuf};
@@ -486,13 +486,9 @@ pub(crate) fn parse(
 /// Reads the config file at `path`: every problem is reported with its line
 /// and column; warnings join `env`'s.
 pub(crate) fn load(path: &Path, env: &mut EnvSource<'_>) -> Result<Settings, InitError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InitError::new(format!(
-            "cannot read the config file {}: {e}",
-            path.display()
-        ))
-    })?;
-    let (settings, warnings) = parse(&text, path, &|k| env.raw(k)).map_err(InitError::new)?;
+    let text = std::fs::read_to_string(path).map_err(|e| InitError::unreadable(path, e))?;
+    let (settings, warnings) =
+        parse(&text, path, &|k| env.raw(k)).map_err(|e| InitError::invalid(path, e))?;
     env.warnings.extend(warnings);
     Ok(settings)
 }

@@ -58,9 +58,9 @@ impl SpanSink for ConsoleSink {
         "console"
     }
 
-    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
+    fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String> {
         let mut complete = Vec::new();
-        for s in spans {
+        for s in spans.drain(..) {
             if !self.pending.contains_key(&s.trace_id) {
                 self.order.push(s.trace_id);
             }

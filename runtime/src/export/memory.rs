@@ -16,11 +16,11 @@ impl SpanSink for MemorySink {
         "memory"
     }
 
-    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
+    fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String> {
         self.store
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .extend(spans);
+            .extend(spans.drain(..));
         Ok(())
     }
 }

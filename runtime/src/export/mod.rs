@@ -20,7 +20,9 @@ pub(crate) trait SpanSink: Send {
     /// A short name for warnings (`otlp`, `console`).
     fn name(&self) -> &str;
     /// Delivers one batch; an error is counted and reported, never raised.
-    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String>;
+    /// The sink may take the records out of `spans` (draining it keeps its
+    /// memory for the next batch); what it leaves is dropped after.
+    fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String>;
     /// Delivers anything held back (and waits for deliveries under way).
     fn flush(&mut self) -> Result<(), String> {
         Ok(())

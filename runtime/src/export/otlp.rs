@@ -86,7 +86,7 @@ impl<E: opentelemetry_sdk::trace::SpanExporter> SdkSink<E> {
 }
 
 /// The SDK's form of a span record.
-pub(crate) fn span_data(r: SpanRecord, scope: InstrumentationScope) -> SpanData {
+fn span_data(r: SpanRecord, scope: InstrumentationScope) -> SpanData {
     let mut events = SpanEvents::default();
     events.events = r
         .events
@@ -162,9 +162,9 @@ impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> SpanSink for SdkSink<E
 
     /// Starts exporting `spans` on a free exporter (waiting for one when all
     /// are busy); reports a failure of an earlier export, if one finished failed.
-    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
+    fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String> {
         let batch: Vec<SpanData> = spans
-            .into_iter()
+            .drain(..)
             .map(|r| {
                 let scope = self.scope(r.scope);
                 span_data(r, scope)
@@ -182,7 +182,10 @@ impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> SpanSink for SdkSink<E
         let n = batch.len();
         self.in_flight[slot] = Some(self.rt.spawn(async move {
             let result = exporter.export(batch).await;
-            result.map_err(|e| OTelSdkError::InternalFailure(format!("{e} ({n} spans lost)")))
+            result.map_err(|e| {
+                crate::trace::pipeline::count_unsent(n);
+                OTelSdkError::InternalFailure(format!("{e} ({n} spans lost)"))
+            })
         }));
         failure.map_or(Ok(()), Err)
     }

@@ -205,52 +205,86 @@ fn scope_of(s: &SpanRecord) -> &'static str {
 
 /// The bytes a length-delimited field takes before its contents.
 fn header_len(field: u32, len: usize) -> usize {
-    let mut b = Vec::with_capacity(8);
-    key(&mut b, field, LEN);
-    varint(&mut b, len as u64);
-    b.len()
+    varint_len(u64::from(field << 3 | LEN)) + varint_len(len as u64)
 }
 
-/// An `ExportTraceServiceRequest` for `spans`, grouped by instrumentation
-/// scope (the crate that made each span), under `resource`. Each span is
-/// encoded once and copied once into its scope's message; the enclosing
-/// messages' headers are computed from the lengths, not by copying.
+/// A resource's attributes, as [`traces_request`] takes them.
+pub(crate) fn resource_attributes(resource: &opentelemetry_sdk::Resource) -> Vec<KeyValue> {
+    resource
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect()
+}
+
+/// An `ExportTraceServiceRequest` for `spans` (see [`TracesEncoder::request`]).
 pub(crate) fn traces_request(resource: &[KeyValue], spans: &[SpanRecord]) -> Vec<u8> {
-    let mut scopes: Vec<(&'static str, Vec<u8>)> = Vec::new();
-    let mut one = Vec::with_capacity(512);
-    for s in spans {
-        let name = scope_of(s);
-        let i = match scopes.iter().position(|(n, _)| *n == name) {
-            Some(i) => i,
-            None => {
-                let mut ss = Vec::with_capacity(spans.len() * 200);
-                let mut sc = Vec::new();
-                bytes(&mut sc, 1, name.as_bytes());
-                bytes(&mut ss, 1, &sc);
-                scopes.push((name, ss));
-                scopes.len() - 1
-            }
-        };
-        one.clear();
-        span(&mut one, s);
-        bytes(&mut scopes[i].1, 2, &one);
+    TracesEncoder::default().request(resource, spans)
+}
+
+/// Scope buffers an encoder keeps between requests.
+const SCOPES_KEPT: usize = 8;
+
+/// Encodes trace export requests, reusing its working buffers from one
+/// request to the next (only the request itself is allocated, once, at its
+/// final size).
+#[derive(Default)]
+pub(crate) struct TracesEncoder {
+    /// One span's message, before it is copied into its scope's.
+    one: Vec<u8>,
+    /// Each scope's `ScopeSpans` content; the first `used` are this request's.
+    scopes: Vec<(&'static str, Vec<u8>)>,
+    resource: Vec<u8>,
+}
+
+impl TracesEncoder {
+    /// An `ExportTraceServiceRequest` for `spans`, grouped by instrumentation
+    /// scope (the crate that made each span), under `resource`. Each span is
+    /// encoded once and copied once into its scope's message; the enclosing
+    /// messages' headers are computed from the lengths, not by copying.
+    pub fn request(&mut self, resource: &[KeyValue], spans: &[SpanRecord]) -> Vec<u8> {
+        let mut used = 0;
+        for s in spans {
+            let name = scope_of(s);
+            let i = match self.scopes[..used].iter().position(|(n, _)| *n == name) {
+                Some(i) => i,
+                None => {
+                    if used == self.scopes.len() {
+                        self.scopes.push((name, Vec::new()));
+                    }
+                    let (n, ss) = &mut self.scopes[used];
+                    *n = name;
+                    ss.clear();
+                    self.one.clear();
+                    bytes(&mut self.one, 1, name.as_bytes());
+                    bytes(ss, 1, &self.one);
+                    used += 1;
+                    used - 1
+                }
+            };
+            self.one.clear();
+            span(&mut self.one, s);
+            bytes(&mut self.scopes[i].1, 2, &self.one);
+        }
+        let scopes = &self.scopes[..used];
+        let res = &mut self.resource;
+        res.clear();
+        key_values(res, 1, resource);
+        let rs_len = header_len(1, res.len())
+            + res.len()
+            + scopes
+                .iter()
+                .map(|(_, ss)| header_len(2, ss.len()) + ss.len())
+                .sum::<usize>();
+        let mut out = Vec::with_capacity(rs_len + 8);
+        key(&mut out, 1, LEN);
+        varint(&mut out, rs_len as u64);
+        bytes(&mut out, 1, res);
+        for (_, ss) in scopes {
+            bytes(&mut out, 2, ss);
+        }
+        self.scopes.truncate(SCOPES_KEPT);
+        out
     }
-    let mut res = Vec::new();
-    key_values(&mut res, 1, resource);
-    let rs_len = header_len(1, res.len())
-        + res.len()
-        + scopes
-            .iter()
-            .map(|(_, ss)| header_len(2, ss.len()) + ss.len())
-            .sum::<usize>();
-    let mut out = Vec::with_capacity(rs_len + 8);
-    key(&mut out, 1, LEN);
-    varint(&mut out, rs_len as u64);
-    bytes(&mut out, 1, &res);
-    for (_, ss) in &scopes {
-        bytes(&mut out, 2, ss);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -513,6 +547,23 @@ mod tests {
             #[test]
             fn any_spans_decode_as_recorded(resource in attributes(), spans in vec(span(), 0..8)) {
                 prop_assert_eq!(check_traces_round_trip(&resource, &spans), Ok(()));
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+            /// An encoder reused across requests (as the OTLP sink reuses
+            /// it) writes each request exactly as a fresh encoder does:
+            /// nothing of an earlier request leaks into a later one.
+            #[test]
+            fn a_reused_encoder_writes_what_a_fresh_one_writes(
+                resource in attributes(),
+                batches in vec(vec(span(), 0..6), 1..5),
+            ) {
+                let mut reused = TracesEncoder::default();
+                for spans in &batches {
+                    prop_assert_eq!(reused.request(&resource, spans), traces_request(&resource, spans));
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 use super::SpanSink;
 use super::otlp::export_runtime;
 use super::otlp_client::{Closer, OtlpClient, Signal};
-use super::otlp_encode::traces_request;
+use super::otlp_encode::{TracesEncoder, resource_attributes};
 use crate::config::OtlpSettings;
 use crate::trace::SpanRecord;
 use opentelemetry::KeyValue;
@@ -19,6 +19,7 @@ pub(crate) struct OtlpSink {
     rt: tokio::runtime::Runtime,
     client: OtlpClient,
     resource: Vec<KeyValue>,
+    encoder: TracesEncoder,
     in_flight: Vec<JoinHandle<Result<(), String>>>,
 }
 
@@ -33,10 +34,8 @@ impl OtlpSink {
         Ok(OtlpSink {
             rt,
             client,
-            resource: resource
-                .iter()
-                .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-                .collect(),
+            resource: resource_attributes(resource),
+            encoder: TracesEncoder::default(),
             in_flight: Vec::new(),
         })
     }
@@ -61,8 +60,8 @@ impl SpanSink for OtlpSink {
         "otlp"
     }
 
-    fn export(&mut self, spans: Vec<SpanRecord>) -> Result<(), String> {
-        let body = traces_request(&self.resource, &spans);
+    fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String> {
+        let body = self.encoder.request(&self.resource, spans);
         let mut failure = None;
         // Collect finished requests; wait for the oldest when all are busy.
         while let Some(i) = self.in_flight.iter().position(JoinHandle::is_finished) {
@@ -75,8 +74,12 @@ impl SpanSink for OtlpSink {
             failure = failure.or(self.settle_oldest());
         }
         let (client, n) = (self.client.clone(), spans.len());
-        let send =
-            async move { (client.send(body).await).map_err(|e| format!("{e} ({n} spans lost)")) };
+        let send = async move {
+            client.send(body).await.map_err(|e| {
+                crate::trace::pipeline::count_unsent(n);
+                format!("{e} ({n} spans lost)")
+            })
+        };
         self.in_flight.push(self.rt.spawn(send));
         failure.map_or(Ok(()), Err)
     }

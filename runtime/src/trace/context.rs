@@ -69,7 +69,7 @@ impl SpanContext {
     /// assert_eq!(worker.join().unwrap(), 4);
     /// ```
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        let token = push(Owner::Scope, *self, Held::slot(Slot::Empty)).ok();
+        let token = push_context(Owner::Scope, self);
         let _restore = Restore(token);
         f()
     }
@@ -243,26 +243,40 @@ fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> Option<R> {
         .flatten()
 }
 
+/// What the OpenTelemetry API's current context holds now, for a new entry.
+#[inline]
+fn otel_seen() -> Seen {
+    if otel::used() {
+        otel::current().map_or(Seen::Nothing, |c| Seen::Span(c.span_id))
+    } else {
+        Seen::Unknown
+    }
+}
+
+impl Stack {
+    /// The token of a new entry, or `None` when the stack is full.
+    #[inline]
+    fn next_token(&mut self) -> Option<Token> {
+        if self.entries.len() >= MAX_DEPTH {
+            return None;
+        }
+        if self.next == 0 {
+            // 2^40 tokens per thread, each thread its own range.
+            self.next = (THREADS.fetch_add(1, Ordering::Relaxed) + 1) << 40;
+        }
+        self.next += 1;
+        Some(Token(self.next))
+    }
+}
+
 /// Pushes an entry and makes it current; gives `slot` back when the thread
 /// holds [`MAX_DEPTH`] entries already or is ending.
 #[inline]
 pub(crate) fn push(owner: Owner, ctx: SpanContext, held: Held) -> Result<Token, Held> {
     let mut held = Some(held);
-    let otel_seen = if otel::used() {
-        otel::current().map_or(Seen::Nothing, |c| Seen::Span(c.span_id))
-    } else {
-        Seen::Unknown
-    };
+    let otel_seen = otel_seen();
     let pushed = with_stack(|s| {
-        if s.entries.len() >= MAX_DEPTH {
-            return None;
-        }
-        if s.next == 0 {
-            // 2^40 tokens per thread, each thread its own range.
-            s.next = (THREADS.fetch_add(1, Ordering::Relaxed) + 1) << 40;
-        }
-        s.next += 1;
-        let token = Token(s.next);
+        let token = s.next_token()?;
         s.entries.push(Entry {
             owner,
             token,
@@ -279,6 +293,42 @@ pub(crate) fn push(owner: Owner, ctx: SpanContext, held: Held) -> Result<Token, 
     }
 }
 
+/// Pushes an entry that holds nothing but `ctx` (a sampled-out span, a
+/// carried context) and makes it current; `None` when the thread holds
+/// [`MAX_DEPTH`] entries already or is ending.
+///
+/// The entry is written field by field where it will stay, not built aside
+/// and copied: a copy reads back, in wide loads, fields stored just before
+/// in narrow ones, and such a load waits for the stores to retire (a
+/// sampled-out span cost several times its budget so).
+#[inline]
+pub(crate) fn push_context(owner: Owner, ctx: &SpanContext) -> Option<Token> {
+    let otel_seen = otel_seen();
+    with_stack(|s| {
+        let token = s.next_token()?;
+        s.entries.reserve(1);
+        let len = s.entries.len();
+        // SAFETY: `reserve(1)` made room for an entry at index `len`; each
+        // field is written (through raw pointers, never reading the
+        // uninitialised memory) before `set_len` makes the entry part of
+        // the vector, and nothing runs in between that could observe it.
+        unsafe {
+            let e = s.entries.as_mut_ptr().add(len);
+            (&raw mut (*e).owner).write(owner);
+            (&raw mut (*e).token).write(token);
+            (&raw mut (*e).ctx.trace_id).write(ctx.trace_id);
+            (&raw mut (*e).ctx.span_id).write(ctx.span_id);
+            (&raw mut (*e).ctx.sampled).write(ctx.sampled);
+            (&raw mut (*e).ctx.remote).write(ctx.remote);
+            (&raw mut (*e).held).write(Held::slot(Slot::Empty));
+            (&raw mut (*e).otel_seen).write(otel_seen);
+            s.entries.set_len(len + 1);
+        }
+        Some(token)
+    })
+    .flatten()
+}
+
 /// Removes the entry `token` names, wherever it stands on this thread's
 /// stack; what it held is returned (and dropped by the caller, outside the
 /// stack). `None` when this thread has no such entry.
@@ -287,6 +337,26 @@ pub(crate) fn pop(token: Token) -> Option<Held> {
     with_stack(|s| {
         let i = s.entries.iter().rposition(|e| e.token == token)?;
         Some(s.entries.remove(i).held)
+    })
+    .flatten()
+}
+
+/// Removes the entry `token` names, like [`pop`], for an entry that can hold
+/// nothing but a mirror: the mirror, if it had one. `None` when this thread
+/// has no such entry.
+#[inline]
+pub(crate) fn pop_mirror(token: Token) -> Option<Option<Mirror>> {
+    with_stack(|s| {
+        let i = s.entries.iter().rposition(|e| e.token == token)?;
+        // Taken in place (the entry is dropped where it stands when it is
+        // the innermost), for the reason `push_context` gives.
+        let mirror = s.entries[i].held.mirror.take();
+        if i + 1 == s.entries.len() {
+            s.entries.truncate(i);
+        } else {
+            s.entries.remove(i);
+        }
+        Some(mirror)
     })
     .flatten()
 }

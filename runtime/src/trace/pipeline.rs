@@ -4,9 +4,10 @@
 //! Memory is bounded: each thread buffers at most `max_queue_size` spans and
 //! counts what it drops. Exporting never blocks the instrumented program.
 
+use super::batch::Batcher;
 use super::context::SpanContext;
 use super::limits::Limits;
-use super::record::{RawSpan, SpanRecord};
+use super::record::RawSpan;
 use super::sampler::Prepared;
 use crate::export::SpanSink;
 use std::cell::RefCell;
@@ -73,6 +74,19 @@ pub(crate) fn count_lost() {
 /// Span batches an exporter failed to deliver (since the process started).
 pub fn failed_exports() -> u64 {
     EXPORT_FAILURES.load(Ordering::Relaxed)
+}
+
+static UNSENT: AtomicU64 = AtomicU64::new(0);
+
+/// Spans in batches an OTLP or program-given exporter failed to deliver
+/// (since the process started).
+pub fn unsent_spans() -> u64 {
+    UNSENT.load(Ordering::Relaxed)
+}
+
+/// Counts `n` spans of a batch that could not be delivered.
+pub(crate) fn count_unsent(n: usize) {
+    UNSENT.fetch_add(n as u64, Ordering::Relaxed);
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -151,9 +165,15 @@ pub(crate) fn submit(mut span: Box<RawSpan>, hot: &Hot) {
     }
 }
 
-/// Converts every buffered span into `out`.
-fn drain_all(out: &mut Vec<SpanRecord>, spare: &mut Vec<RawSpan>, limits: &Limits) {
-    let threads: Vec<Arc<ThreadSpans>> = {
+/// Takes every thread's buffered spans, in turn, and hands them to `each`.
+/// `spare` is an emptied buffer given to the first thread (each thread gets
+/// the one emptied before it); `threads` is scratch space.
+fn drain_all(
+    spare: &mut Vec<RawSpan>,
+    threads: &mut Vec<Arc<ThreadSpans>>,
+    mut each: impl FnMut(RawSpan),
+) {
+    {
         let mut all = lock(&THREADS);
         // Forget threads that ended (only the registry holds them) once their
         // buffer is empty; the buffer itself is kept for a new thread.
@@ -171,13 +191,18 @@ fn drain_all(out: &mut Vec<SpanRecord>, spare: &mut Vec<RawSpan>, limits: &Limit
             }
             false
         });
-        all.clone()
-    };
-    let clock = crate::clock::Converter::new();
-    for t in threads {
-        std::mem::swap(&mut *lock(&t.spans), spare);
-        out.extend(spare.drain(..).map(|raw| raw.into_record(&clock, limits)));
+        threads.clear();
+        threads.extend(all.iter().cloned());
     }
+    for t in threads.drain(..) {
+        std::mem::swap(&mut *lock(&t.spans), spare);
+        spare.drain(..).for_each(&mut each);
+    }
+}
+
+/// Counts a batch a sink failed to deliver.
+pub(crate) fn count_export_failure() {
+    EXPORT_FAILURES.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Wakes the worker and tracks flush requests.
@@ -294,13 +319,13 @@ impl Pipeline {
     }
 
     /// Stops recording, exports what is buffered and shuts the exporters
-    /// down; waits at most `timeout`.
-    pub fn shutdown(mut self, timeout: Duration) -> bool {
+    /// down; waits until `deadline` at most.
+    pub fn shutdown(mut self, deadline: Instant) -> bool {
         install_hot(None);
-        let flushed = self.flush(timeout);
+        let flushed = self.flush(deadline.saturating_duration_since(Instant::now()));
         lock(&self.shared.state).shutdown = true;
         self.shared.cv.notify_one();
-        if !self.wait_for(Instant::now() + timeout, |st| st.stopped) {
+        if !self.wait_for(deadline, |st| st.stopped) {
             return false;
         }
         if let Some(w) = self.worker.take() {
@@ -311,9 +336,9 @@ impl Pipeline {
 }
 
 fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig) {
-    let max_batch = cfg.max_export_batch.max(1);
-    let mut batch: Vec<SpanRecord> = Vec::new();
+    let mut batch = Batcher::new(cfg.max_export_batch);
     let mut spare: Vec<RawSpan> = Vec::new();
+    let mut threads = Vec::new();
     let mut warned = Warnings::default();
     // When the oldest span still waiting in `batch` was taken from its thread.
     let mut waiting_since: Option<Instant> = None;
@@ -336,47 +361,22 @@ fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig)
         // Threads' buffers are emptied at every wake, so they rarely fill;
         // exports go out in full batches, or when the oldest span has
         // waited the schedule delay, or on a flush.
-        drain_all(&mut batch, &mut spare, &cfg.limits);
-        if batch.is_empty() {
-            waiting_since = None;
-        } else {
-            waiting_since.get_or_insert_with(Instant::now);
-        }
+        let mut sent = false;
+        let mut failed = |sink: &str, e: &str| warned.export_failed(sink, e);
+        drain_all(&mut spare, &mut threads, |raw| {
+            sent |= batch.push(raw, &cfg.limits, &mut sinks, &mut failed);
+        });
+        waiting_since = match waiting_since {
+            _ if batch.is_empty() => None,
+            Some(t) if !sent => Some(t),
+            _ => Some(Instant::now()),
+        };
         let due = flush_target > lock(&shared.state).flush_done
             || shutdown
             || waiting_since.is_some_and(|t| t.elapsed() >= cfg.schedule_delay);
-        let ready = if due {
-            batch.len()
-        } else {
-            batch.len() / max_batch * max_batch
-        };
-        let rest = batch.split_off(ready);
-        let mut spans = std::mem::replace(&mut batch, rest).into_iter();
-        if batch.is_empty() {
+        if due {
+            batch.send(&mut sinks, &mut failed);
             waiting_since = None;
-        }
-        loop {
-            let chunk: Vec<SpanRecord> = spans.by_ref().take(max_batch).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            let mut chunk = Some(chunk);
-            let last = sinks.len().saturating_sub(1);
-            for (i, sink) in sinks.iter_mut().enumerate() {
-                // The last sink takes the batch; the others get copies.
-                let spans = if i == last {
-                    chunk.take().unwrap_or_default()
-                } else {
-                    chunk.clone().unwrap_or_default()
-                };
-                if let Err(e) = sink.export(spans) {
-                    EXPORT_FAILURES.fetch_add(1, Ordering::Relaxed);
-                    warned.export_failed(sink.name(), &e);
-                }
-            }
-        }
-        if batch.capacity() > cfg.max_queue * 4 {
-            batch.shrink_to(cfg.max_queue);
         }
         warned.drops();
         let mut st = lock(&shared.state);
@@ -384,7 +384,7 @@ fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig)
             drop(st);
             for sink in &mut sinks {
                 if let Err(e) = sink.flush() {
-                    EXPORT_FAILURES.fetch_add(1, Ordering::Relaxed);
+                    count_export_failure();
                     warned.export_failed(sink.name(), &e);
                 }
             }

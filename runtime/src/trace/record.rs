@@ -11,6 +11,7 @@ use super::limits::{self, Limits};
 
 /// How a span ended.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     /// Nothing was said.
     #[default]
@@ -231,8 +232,11 @@ impl RawSpan {
     }
 
     /// The exported form (wall-clock times), with the limits that apply to
-    /// a whole record (value lengths, event and link attributes) applied.
-    pub fn into_record(self, clock: &crate::clock::Converter, limits: &Limits) -> SpanRecord {
+    /// a whole record (value lengths, event and link attributes) applied;
+    /// the attributes are moved into `attributes` (an emptied list kept for
+    /// reuse).
+    pub fn into_record_in(mut self, mut attributes: Vec<KeyValue>, limits: &Limits) -> SpanRecord {
+        attributes.extend(self.attributes.drain(..));
         let mut record = SpanRecord {
             trace_id: self.trace_id,
             span_id: self.span_id,
@@ -244,14 +248,14 @@ impl RawSpan {
             start: if self.unix_times {
                 self.start
             } else {
-                clock.to_unix(self.start)
+                crate::clock::to_unix(self.start)
             },
             end: if self.unix_times {
                 self.end
             } else {
-                clock.to_unix(self.end)
+                crate::clock::to_unix(self.end)
             },
-            attributes: self.attributes.into_vec(),
+            attributes,
             dropped_attributes_count: self.dropped.attributes,
             events: self.events,
             dropped_events_count: self.dropped.events,

@@ -9,15 +9,18 @@ use super::record::{RawSpan, SpanEvent, Status};
 use super::trace_state::{self, State as TraceState};
 use crate::bridge::tracing::mirror;
 use crate::clock;
-use crate::outcome::Failure;
+use crate::outcome::{ErrorType, Failure};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanId;
 use semtel_conventions::{IntoValue, Key, SpanKind};
 use std::borrow::Cow;
+use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// Where a span comes from: fixed per call site, so it costs nothing per call.
+/// Where a span comes from: fixed per call site, so it costs nothing per
+/// call. Made by the macros; not a public API.
+#[doc(hidden)]
 #[derive(Debug)]
 pub struct Site {
     /// The span name.
@@ -30,6 +33,7 @@ pub struct Site {
 
 /// Which span a new span hangs under.
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
 pub enum Parent {
     /// The span the calling code runs in, else the process's parent from its
     /// environment (`TRACEPARENT`), else none (a new trace).
@@ -69,7 +73,10 @@ pub struct ActiveSpan {
 }
 
 impl ActiveSpan {
-    /// Starts a span. When telemetry is off this costs one atomic load.
+    /// Starts a span of a macro's call site. When telemetry is off this
+    /// costs one atomic load. Made by the macros; not a public API (see
+    /// [`start_parts`](Self::start_parts)).
+    #[doc(hidden)]
     #[inline]
     pub fn start(site: &'static Site, parent: Parent) -> ActiveSpan {
         match pipeline::hot() {
@@ -80,7 +87,16 @@ impl ActiveSpan {
         }
     }
 
-    /// Starts a span from its parts (for spans made by other instrumentation).
+    /// Starts a span from its parts, for spans made by hand or by other
+    /// instrumentation: it ends when dropped.
+    ///
+    /// ```
+    /// use semtel::conventions::SpanKind;
+    /// use semtel::trace::{ActiveSpan, Parent};
+    ///
+    /// let mut span = ActiveSpan::start_parts("git.fetch".into(), SpanKind::Client, module_path!(), Parent::Current);
+    /// span.in_scope(|| { /* spans started here are its children */ });
+    /// ```
     pub fn start_parts(
         name: Cow<'static, str>,
         kind: SpanKind,
@@ -265,14 +281,22 @@ impl ActiveSpan {
         }
     }
 
-    /// Records a failure the OpenTelemetry way: error status with the
-    /// message, `error.type`, and an `exception` event.
+    /// Records the failure of the instrumented function (the macros' way
+    /// to [`record_error`](Self::record_error)).
+    #[doc(hidden)]
     pub fn fail(&mut self, failure: &Failure<'_>) {
         if let Some((r, limits)) = self.recording() {
-            let (kv, event, status) = failure_record(failure);
-            r.set_attribute(kv, limits.attributes);
-            r.add_event(event, limits);
-            r.status = status;
+            record_failure(r, limits, &failure.error_type, failure.message());
+        }
+    }
+
+    /// Records `error` as a returned `Err` is recorded: error status with its
+    /// message, `error.type` from its [`ErrorType`], and an `exception`
+    /// event. Any error can be passed as `&dyn std::error::Error`
+    /// (`error.type` is then its I/O error kind, else `_OTHER`).
+    pub fn record_error<E: ErrorType + fmt::Display + ?Sized>(&mut self, error: &E) {
+        if let Some((r, limits)) = self.recording() {
+            record_failure(r, limits, &error.error_type(), error.to_string());
         }
     }
 
@@ -309,6 +333,15 @@ impl ActiveSpan {
     /// thread the span is lost and counted as dropped).
     #[inline]
     pub fn enter(&mut self) -> Entered<'_> {
+        if matches!(self.state, State::Unsampled) && self.mirror.is_none() && !mirror::eager() {
+            // Sampled out: only the identity becomes current.
+            return Entered {
+                token: context::push_context(Owner::Guard, &self.ctx),
+                span: self,
+                mirrored: false,
+                _not_send: PhantomData,
+            };
+        }
         self.reclaim();
         let (slot, hot) = match std::mem::replace(&mut self.state, State::Unsampled) {
             State::Off => {
@@ -450,13 +483,13 @@ impl ActiveSpan {
             match end {
                 Some(nanos) => {
                     if !raw.unix_times {
-                        raw.start = clock::Converter::new().to_unix(raw.start);
+                        raw.start = clock::to_unix(raw.start);
                         raw.unix_times = true;
                     }
                     raw.end = nanos;
                 }
                 None if raw.unix_times => {
-                    raw.end = clock::Converter::new().to_unix(clock::ticks());
+                    raw.end = clock::to_unix(clock::ticks());
                 }
                 None => raw.end = clock::ticks(),
             }
@@ -478,23 +511,23 @@ impl ActiveSpan {
     }
 }
 
-/// What a failure adds to a span: `error.type`, the `exception` event and
-/// the error status.
-fn failure_record(failure: &Failure<'_>) -> (KeyValue, SpanEvent, Status) {
-    let message = failure.message();
-    let error_type = failure.error_type.to_string();
-    (
-        semtel_conventions::error::TYPE.value(error_type.clone()),
-        SpanEvent::new(
-            "exception",
-            clock::now(),
-            vec![
-                semtel_conventions::exception::TYPE.value(error_type),
-                semtel_conventions::exception::MESSAGE.value(message.clone()),
-            ],
-        ),
-        Status::Error(message.into()),
-    )
+/// Adds what a failure adds to a span, under `limits`: `error.type`, the
+/// `exception` event and the error status.
+fn record_failure(r: &mut RawSpan, limits: &Limits, error_type: &str, message: String) {
+    r.set_attribute(
+        semtel_conventions::error::TYPE.value(error_type.to_string()),
+        limits.attributes,
+    );
+    let event = SpanEvent::new(
+        "exception",
+        clock::now(),
+        vec![
+            semtel_conventions::exception::TYPE.value(error_type.to_string()),
+            semtel_conventions::exception::MESSAGE.value(message.clone()),
+        ],
+    );
+    r.add_event(event, limits);
+    r.status = Status::Error(message.into());
 }
 
 impl Drop for ActiveSpan {
@@ -512,7 +545,7 @@ impl ActiveSpan {
         self.reclaim();
         if let State::Recording(raw, _) = &mut self.state {
             raw.end = if raw.unix_times {
-                clock::Converter::new().to_unix(clock::ticks())
+                clock::to_unix(clock::ticks())
             } else {
                 clock::ticks()
             };
@@ -545,28 +578,38 @@ impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
         let Some(token) = self.token else { return };
-        let held = context::pop(token);
         let hot = match self.span.state {
-            State::Lent(lent, hot) if lent == token => Some(hot),
+            State::Lent(lent, hot) if lent == token => hot,
             // The span went on without this guard (a later `enter` took
             // its record back): nothing here is the span's any more.
-            State::Lent(..) | State::Recording(..) => return,
-            _ => None,
+            State::Lent(..) | State::Recording(..) => {
+                drop(context::pop(token));
+                return;
+            }
+            // Sampled out (or off): the entry holds at most the mirror.
+            _ => {
+                if let Some(Some(m)) = context::pop_mirror(token) {
+                    if self.mirrored {
+                        mirror::exit(&m);
+                    }
+                    self.span.mirror = Some(m);
+                }
+                return;
+            }
         };
-        match held {
+        match context::pop(token) {
             Some(held) => {
                 if self.mirrored {
                     if let Some(m) = &held.mirror {
                         mirror::exit(m);
                     }
                 }
-                self.span.give_back(held, hot);
+                self.span.give_back(held, Some(hot));
             }
-            None if hot.is_some() => {
+            None => {
                 pipeline::count_lost();
                 self.span.state = State::Unsampled;
             }
-            None => {}
         }
     }
 }
@@ -662,6 +705,33 @@ impl CurrentSpan {
     pub fn set_error(&self, description: impl Into<Cow<'static, str>>) {
         let status = Status::Error(description.into());
         context::with_record(|r| r.status = status);
+    }
+
+    /// Records `error` on the current span as a returned `Err` is recorded:
+    /// error status with its message, `error.type` from its [`ErrorType`],
+    /// and an `exception` event. Any error can be passed as
+    /// `&dyn std::error::Error` (`error.type` is then its I/O error kind,
+    /// else `_OTHER`).
+    ///
+    /// ```
+    /// # let capture = semtel::testing::capture();
+    /// #[semtel::traced_task]
+    /// fn fetch() {
+    ///     if let Err(e) = std::fs::read("/no/such/file") {
+    ///         semtel::current_span().record_error(&e); // error.type = not_found
+    ///     }
+    /// }
+    /// fetch();
+    /// # assert_eq!(capture.span("fetch").attribute("error.type").unwrap().as_str(), "not_found");
+    /// ```
+    pub fn record_error<E: ErrorType + fmt::Display + ?Sized>(&self, error: &E) {
+        if !self.is_recording() {
+            return;
+        }
+        // The error's own code runs before the span's record is touched.
+        let (error_type, message) = (error.error_type(), error.to_string());
+        let limits = limits::current();
+        context::with_record(|r| record_failure(r, &limits, &error_type, message));
     }
 
     /// Whether the current span is recorded: compute an expensive value only

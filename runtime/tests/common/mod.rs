@@ -24,7 +24,7 @@ pub fn span(name: &'static str) -> ActiveSpan {
 /// In-memory telemetry whose spans keep up to `events` events (the default
 /// limit is 128).
 pub fn capture_keeping_events(events: usize) -> Capture {
-    semtel::testing::capture_builder(
+    semtel::testing::capture_with(
         semtel::builder()
             .env_source(move |k| (k == "OTEL_SPAN_EVENT_COUNT_LIMIT").then(|| events.to_string())),
     )
