@@ -268,14 +268,30 @@ impl Span {
 pub fn parse_spans(text: &str) -> Vec<Span> {
     let mut spans: Vec<Span> = Vec::new();
     let mut in_attrs = false;
+    let mut in_span = false;
     for line in text.lines() {
         let t = line.trim();
         if t.starts_with("Span #") {
             spans.push(Span::default());
             in_attrs = false;
+            in_span = true;
             continue;
         }
-        let Some(s) = spans.last_mut() else { continue };
+        if [
+            "ResourceSpans",
+            "ResourceLog",
+            "LogRecord",
+            "ResourceMetrics",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
+        {
+            // What follows belongs to another record until the next span.
+            in_span = false;
+        }
+        let Some(s) = spans.last_mut().filter(|_| in_span) else {
+            continue;
+        };
         if let Some((k, v)) = t.split_once(':').map(|(k, v)| (k.trim(), v.trim())) {
             match k {
                 "Trace ID" => s.trace_id = v.to_string(),
