@@ -58,11 +58,32 @@ pub(crate) fn current() -> Limits {
 /// Whether `attrs` needs no fixing: at most `limit`, no empty key, no key twice.
 #[inline]
 pub(crate) fn well_formed(attrs: &[KeyValue], limit: usize) -> bool {
-    attrs.len() <= limit
-        && attrs
-            .iter()
-            .enumerate()
-            .all(|(i, a)| !a.key.as_str().is_empty() && attrs[..i].iter().all(|b| b.key != a.key))
+    // Spans are given few attributes at once: their keys are read once and
+    // compared with the earlier ones held on the stack.
+    const FEW: usize = 8;
+    if attrs.len() > limit {
+        return false;
+    }
+    if attrs.len() > FEW {
+        return well_formed_many(attrs);
+    }
+    let mut keys = [""; FEW];
+    for (i, a) in attrs.iter().enumerate() {
+        let k = a.key.as_str();
+        if k.is_empty() || keys[..i].contains(&k) {
+            return false;
+        }
+        keys[i] = k;
+    }
+    true
+}
+
+#[cold]
+fn well_formed_many(attrs: &[KeyValue]) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(attrs.len());
+    attrs
+        .iter()
+        .all(|a| !a.key.as_str().is_empty() && seen.insert(a.key.as_str()))
 }
 
 /// Applies the attribute count `limit` to an event's or link's attributes
@@ -269,6 +290,26 @@ mod tests {
         assert_eq!(truncated("héllo", 2), Some("hé"));
         assert_eq!(truncated("ééé", 3), None, "three characters in six bytes");
         assert_eq!(truncated("日本語テキスト", 0), Some(""));
+    }
+
+    #[test]
+    fn well_formed_finds_empty_and_repeated_keys_in_short_and_long_lists() {
+        let list = |keys: &[&str]| -> Vec<KeyValue> {
+            keys.iter()
+                .map(|k| KeyValue::new(k.to_string(), 1))
+                .collect()
+        };
+        assert!(well_formed(&list(&["a", "b", "c"]), 3));
+        assert!(!well_formed(&list(&["a", "b", "c"]), 2));
+        assert!(!well_formed(&list(&["a", "", "c"]), 3));
+        assert!(!well_formed(&list(&["a", "b", "a"]), 3));
+        let many: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+        let mut keys: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(well_formed(&list(&keys), 20));
+        keys[19] = "k3";
+        assert!(!well_formed(&list(&keys), 20));
+        keys[19] = "";
+        assert!(!well_formed(&list(&keys), 20));
     }
 
     #[test]

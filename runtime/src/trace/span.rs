@@ -333,7 +333,11 @@ impl ActiveSpan {
     /// thread the span is lost and counted as dropped).
     #[inline]
     pub fn enter(&mut self) -> Entered<'_> {
-        if matches!(self.state, State::Unsampled) && self.mirror.is_none() && !mirror::eager() {
+        if matches!(self.state, State::Unsampled)
+            && self.mirror.is_none()
+            && self.trace_state.is_none()
+            && !mirror::eager()
+        {
             // Sampled out: only the identity becomes current.
             return Entered {
                 token: context::push_context(Owner::Guard, &self.ctx),
