@@ -80,6 +80,11 @@ fn seed_001_wrapper_puts_the_step_under_the_workflow_and_its_spans_under_the_ste
     let work = by_name(&spans, "child.work");
     assert_eq!(step.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_eq!(step.parent_id, "00f067aa0ba902b7");
+    assert_eq!(
+        (step.trace_state.as_str(), work.trace_state.as_str()),
+        ("vendor=abc", "vendor=abc"),
+        "the trace state is written on the step and on the command's own spans"
+    );
     assert_eq!(context["trace_id"], step.trace_id.as_str());
     assert_eq!(context["span_id"], step.id.as_str());
     assert_eq!(
@@ -127,6 +132,7 @@ fn the_command_gets_the_span_context_tracestate_and_baggage() {
     let context: serde_json::Value = serde_json::from_str(context).unwrap();
     let span = &rotel.wait_for_spans(1, Duration::from_secs(20))[0];
     assert_eq!(context["span_id"], span.id.as_str());
+    assert_eq!(span.trace_state, "vendor=abc");
     assert_eq!(
         seen,
         format!(

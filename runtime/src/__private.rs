@@ -6,7 +6,8 @@ pub use crate::macro_support::*;
 pub use crate::metered::{Call, Descriptor2, Metered, MeteredDefs};
 pub use crate::outcome::{ClassifiedError, DebugError, DisplayError, Failure, NoError, Outcome};
 pub use crate::step::Step;
-pub use crate::trace::{ActiveSpan, Parent, Site, SpanContext};
+pub use crate::trace::span::Site;
+pub use crate::trace::{ActiveSpan, Parent, SpanContext};
 pub use opentelemetry::KeyValue;
 pub use semtel_conventions::{Key, SpanKind};
 
@@ -69,4 +70,11 @@ impl<T: serde::Serialize> CaptureValue for Capture<'_, T> {
     fn capture_into(&self, span: &mut ActiveSpan, key: Key<str>) {
         span.set_json(key, self.0);
     }
+}
+
+/// For tests of the telemetry clock: how often it re-reads the wall clock,
+/// and a deliberate rate error of its counter (parts per million). Call
+/// before the first timestamp is taken.
+pub fn set_test_clock(interval: std::time::Duration, skew_ppm: i64) {
+    crate::clock::set_test_clock(interval, skew_ppm);
 }

@@ -29,6 +29,7 @@ mod bridge;
 mod clock;
 pub mod config;
 mod content;
+pub mod error;
 mod export;
 pub mod logs;
 mod macro_support;
@@ -38,6 +39,7 @@ pub mod otel;
 mod outcome;
 pub mod propagation;
 mod setup;
+mod shutdown;
 mod step;
 pub mod testing;
 pub mod trace;
@@ -50,12 +52,27 @@ pub mod __fuzz;
 
 pub use bridge::tracing::{SemtelFilter, TracingSpanExt, tracing_layer};
 pub use config::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
+pub use error::{InitError, InitErrorKind};
 pub use export::console::{format_duration, render_trace};
-pub use outcome::{ErrorType, Failure};
+pub use outcome::ErrorType;
 pub use semtel_macros::{ErrorType, agent_step, metered, traced_task};
-pub use setup::{Builder, InitError, Telemetry, builder, init};
+pub use setup::{Builder, Telemetry, builder, init};
+pub use shutdown::ShutdownReport;
 pub use step::{CurrentStep, current_step};
 pub use trace::{SpanContext, current_context, current_span, in_current_span};
+
+/// The OpenTelemetry API, whose types appear in semtel's signatures
+/// (`KeyValue`, `Value`, trace and span ids): use these to stay on the version
+/// semtel was built with.
+pub use opentelemetry;
+
+/// The OpenTelemetry SDK, whose span exporters
+/// [`Builder::span_exporter`] accepts.
+pub use opentelemetry_sdk;
+
+/// The `http` crate, whose header maps [`propagation::inject`] and
+/// [`propagation::extract`] work on.
+pub use http;
 
 /// The bundled semantic conventions: typed attribute keys, enums, metric and
 /// span definitions.

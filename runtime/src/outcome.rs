@@ -18,7 +18,9 @@ use std::fmt;
 /// `#[traced_task(error_type = "...")]` sets one value for a function. semtel
 /// implements it for [`std::io::Error`] (its [`std::io::ErrorKind`] in
 /// snake_case: `not_found`, `timed_out`, ...; `_OTHER` for `Other`) and for
-/// boxed errors (an I/O error's kind when they hold one, else `_OTHER`).
+/// `dyn Error` and boxed errors (an I/O error's kind when they hold one, else
+/// `_OTHER`). [`CurrentSpan::record_error`](crate::trace::CurrentSpan::record_error)
+/// records an error caught inside a function the same way.
 ///
 /// ```
 /// #[derive(Debug, semtel::ErrorType)]
@@ -42,6 +44,18 @@ pub const OTHER: &str = "_OTHER";
 impl ErrorType for std::io::Error {
     fn error_type(&self) -> Cow<'static, str> {
         io_kind(self.kind())
+    }
+}
+
+impl ErrorType for dyn std::error::Error {
+    fn error_type(&self) -> Cow<'static, str> {
+        boxed(self)
+    }
+}
+
+impl ErrorType for dyn std::error::Error + Send + Sync {
+    fn error_type(&self) -> Cow<'static, str> {
+        boxed(self)
     }
 }
 
@@ -111,7 +125,9 @@ fn io_kind(kind: std::io::ErrorKind) -> Cow<'static, str> {
     })
 }
 
-/// A failed outcome: its `error.type` and its message.
+/// A failed outcome: its `error.type` and its message. Made by the code the
+/// macros generate; not a public API.
+#[doc(hidden)]
 pub struct Failure<'a> {
     /// The value of `error.type`.
     pub error_type: Cow<'static, str>,

@@ -8,6 +8,7 @@
 //! current context to a child process.
 
 use crate::config::{quoted, shown};
+use crate::error::TraceContextError;
 use crate::trace::{SpanContext, current_context};
 use opentelemetry::trace::{SpanId, TraceId};
 use std::sync::RwLock;
@@ -17,6 +18,7 @@ pub type Baggage = Vec<(String, String)>;
 
 /// What a process received from its environment.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Inherited {
     /// The remote parent (`TRACEPARENT`).
     pub parent: Option<SpanContext>,
@@ -28,6 +30,7 @@ pub struct Inherited {
 
 /// Which propagators are on (`OTEL_PROPAGATORS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Propagators {
     /// W3C `traceparent`/`tracestate`.
     pub tracecontext: bool,
@@ -86,7 +89,11 @@ fn is_lower_hex(s: &str) -> bool {
 /// Parses a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`) into a
 /// remote span context; the error says what is wrong with it (quoting at most
 /// a short piece of the value).
-pub fn parse_traceparent(value: &str) -> Result<SpanContext, String> {
+pub fn parse_traceparent(value: &str) -> Result<SpanContext, TraceContextError> {
+    traceparent(value).map_err(TraceContextError::new)
+}
+
+fn traceparent(value: &str) -> Result<SpanContext, String> {
     let v = value.trim();
     if v.len() > 512 {
         return Err(format!(
@@ -165,7 +172,11 @@ pub fn parse_baggage(value: &str) -> Vec<(String, String)> {
 /// Checks a W3C `tracestate` (at most 32 `key=value` members, keys of
 /// lowercase letters, digits and `_-*/` with an optional `@vendor`, values
 /// of printable ASCII without `,` and `=`); the error says what is wrong.
-pub fn check_tracestate(value: &str) -> Result<(), String> {
+pub fn check_tracestate(value: &str) -> Result<(), TraceContextError> {
+    tracestate(value).map_err(TraceContextError::new)
+}
+
+fn tracestate(value: &str) -> Result<(), String> {
     let members: Vec<&str> = value
         .split(',')
         .map(str::trim)
@@ -315,7 +326,12 @@ pub(crate) fn outgoing_from(cur: SpanContext) -> Option<(SpanContext, String, Ba
     } else {
         s.inherited.parent
     };
+    // The span's own trace state (inherited from its remote parent), else
+    // the process's when the context is its parent from the environment.
     let tracestate = match (ctx, s.inherited.parent) {
+        (Some(c), _) if cur.is_valid() => crate::trace::trace_state::of(c)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
         (Some(c), Some(p)) if c.trace_id == p.trace_id => s.inherited.tracestate.clone(),
         _ => String::new(),
     };
@@ -383,7 +399,9 @@ pub fn inject(headers: &mut http::HeaderMap) {
 }
 
 /// Reads a remote parent from HTTP request headers (`None` when absent or
-/// invalid); use it as `parent = ...` of a server span.
+/// invalid); use it as `parent = ...` of a server span. A valid
+/// `tracestate` that comes with it is carried by the spans of that trace
+/// and handed on with their context.
 pub fn extract(headers: &http::HeaderMap) -> Option<SpanContext> {
     let on = STATE
         .read()
@@ -393,10 +411,19 @@ pub fn extract(headers: &http::HeaderMap) -> Option<SpanContext> {
     if !on {
         return None;
     }
-    headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_traceparent(v).ok())
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let ctx = header("traceparent").and_then(|v| parse_traceparent(v).ok())?;
+    adopt_tracestate(ctx, header("tracestate").unwrap_or_default());
+    Some(ctx)
+}
+
+/// Carries `tracestate`, received with remote parent `ctx`, on the spans
+/// started under it (an invalid one is ignored, as W3C asks).
+pub(crate) fn adopt_tracestate(ctx: SpanContext, tracestate: &str) {
+    let tracestate = tracestate.trim();
+    if !tracestate.is_empty() && check_tracestate(tracestate).is_ok() {
+        crate::trace::trace_state::remember(ctx, tracestate);
+    }
 }
 
 #[cfg(test)]
@@ -435,7 +462,7 @@ mod tests {
                 "55",
             ),
         ] {
-            let e = parse_traceparent(bad).unwrap_err();
+            let e = parse_traceparent(bad).unwrap_err().to_string();
             assert!(e.contains(why), "{bad}: {e}");
         }
         // Future versions may add fields.
@@ -464,10 +491,10 @@ mod tests {
         let many = vec!["k=v"; 500].join(",");
         assert_eq!(parse_baggage(&many).len(), 180);
         let e = parse_traceparent(&format!("00-{}", "a".repeat(10_000))).unwrap_err();
-        assert!(e.len() < 80, "{e}");
+        assert!(e.to_string().len() < 80, "{e}");
         let e = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0\u{fffd}")
             .unwrap_err();
-        assert_eq!(e, "it is not valid UTF-8");
+        assert_eq!(e.to_string(), "it is not valid UTF-8");
     }
 
     #[test]
@@ -481,23 +508,31 @@ mod tests {
         assert!(
             check_tracestate("Upper=x")
                 .unwrap_err()
+                .to_string()
                 .contains("invalid key")
         );
         assert!(
             check_tracestate("k=a,b")
                 .unwrap_err()
+                .to_string()
                 .contains("has no `=`")
         );
         assert!(
             check_tracestate("k=v=w")
                 .unwrap_err()
+                .to_string()
                 .contains("invalid value")
         );
         let many = (0..40)
             .map(|i| format!("k{i}=v"))
             .collect::<Vec<_>>()
             .join(",");
-        assert!(check_tracestate(&many).unwrap_err().contains("at most 32"));
+        assert!(
+            check_tracestate(&many)
+                .unwrap_err()
+                .to_string()
+                .contains("at most 32")
+        );
         let mut w = Vec::new();
         let get = |k: &str| match k {
             "TRACEPARENT" => Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),

@@ -4,17 +4,19 @@
 use crate::config::{
     self, Config, EnvSource, LogsExporter, MetricsExporter, Protocol, Settings, TracesExporter,
 };
-use crate::export::otlp_client::{BlockingSender, Closer, Signal};
+use crate::error::InitError;
+use crate::export::otlp_client::{BlockingSender, Signal};
 use crate::export::otlp_metrics::PeriodicExporter;
 use crate::export::prometheus_server::PrometheusServer;
 use crate::export::{
     SpanSink, console::ConsoleSink, file::FileSink, memory, otlp_traces::OtlpSink,
 };
+use crate::shutdown::{Installed, Losses, ShutdownReport};
+use crate::trace::limits::Limits;
 use crate::trace::pipeline::{BatchConfig, Pipeline};
 use crate::trace::{Sampler, SpanContext};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
@@ -27,6 +29,7 @@ use std::time::Duration;
 /// ```no_run
 /// let _telemetry = semtel::init().expect("telemetry configuration");
 /// ```
+#[must_use = "dropping the returned guard shuts telemetry down at once: keep it (`let _telemetry = ...`)"]
 pub fn init() -> Result<Telemetry, InitError> {
     Builder::new().init()
 }
@@ -37,30 +40,9 @@ pub fn builder() -> Builder {
     Builder::new()
 }
 
-/// Why telemetry could not be set up: something the user must fix.
-#[derive(Debug)]
-pub struct InitError {
-    message: String,
-}
-
-impl InitError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        InitError {
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for InitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for InitError {}
-
 /// Telemetry settings made in code.
 #[derive(Default)]
+#[must_use = "a builder does nothing until `init` is called"]
 pub struct Builder {
     code: Settings,
     defaults: Settings,
@@ -211,9 +193,14 @@ impl Builder {
         self
     }
 
+    /// Whether an environment was given with [`Builder::env_source`].
+    pub(crate) fn has_env_source(&self) -> bool {
+        self.env.is_some()
+    }
+
     /// Settings used where neither the code, the config file nor the
     /// environment say anything (below the environment in precedence).
-    pub fn defaults(mut self, defaults: Settings) -> Self {
+    pub(crate) fn defaults(mut self, defaults: Settings) -> Self {
         self.defaults = defaults.or(self.defaults);
         self
     }
@@ -290,6 +277,7 @@ impl Builder {
     /// Installs telemetry (replacing any installed before) and returns its
     /// guard. Problems in the environment are warnings; an unreadable or
     /// invalid config file is an error. Never panics.
+    #[must_use = "dropping the returned guard shuts telemetry down at once: keep it (`let _telemetry = ...`)"]
     pub fn init(self) -> Result<Telemetry, InitError> {
         let (cfg, mut warnings) = self.resolve()?;
         let (inherited, filter) = {
@@ -305,7 +293,7 @@ impl Builder {
         }
         let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(old) = active.take() {
-            old.shutdown(cfg.batch.export_timeout);
+            old.shutdown();
         }
         let generation = next_generation();
         crate::metrics::set_enabled(false);
@@ -320,10 +308,13 @@ impl Builder {
         crate::clock::warm_up();
         crate::content::configure(cfg.capture_content, cfg.attribute_value_length_limit);
         crate::metrics::set_cardinality_limit(cfg.metric_cardinality_limit);
-        let process_parent = if cfg.propagators.tracecontext {
-            inherited.parent.unwrap_or(SpanContext::NONE)
+        let (process_parent, process_trace_state) = if cfg.propagators.tracecontext {
+            (
+                inherited.parent.unwrap_or(SpanContext::NONE),
+                crate::trace::trace_state::state(&inherited.tracestate),
+            )
         } else {
-            SpanContext::NONE
+            (SpanContext::NONE, None)
         };
         crate::propagation::install(inherited, cfg.propagators);
         let resource = resource(&cfg);
@@ -335,6 +326,8 @@ impl Builder {
             console_metrics: cfg.metrics_exporters.contains(&MetricsExporter::Console),
             logs: None,
             closers: Vec::new(),
+            deadline: crate::shutdown::deadline(&cfg),
+            losses_at_start: Losses::now(),
         };
         let mut sinks: Vec<Box<dyn SpanSink>> = Vec::new();
         for e in &cfg.traces_exporters {
@@ -373,10 +366,17 @@ impl Builder {
                     schedule_delay: cfg.batch.schedule_delay,
                     max_queue: cfg.batch.max_queue_size,
                     max_export_batch: cfg.batch.max_export_batch_size,
+                    limits: Limits {
+                        attributes: cfg.span_attribute_count_limit,
+                        events: cfg.span_event_count_limit,
+                        links: cfg.span_link_count_limit,
+                        event_attributes: cfg.event_attribute_count_limit,
+                        link_attributes: cfg.link_attribute_count_limit,
+                        value_length: cfg.attribute_value_length_limit,
+                    },
                 },
                 cfg.sampler.prepare(),
-                process_parent,
-                cfg.span_attribute_count_limit,
+                (process_parent, process_trace_state),
             ));
         }
         for e in &cfg.metrics_exporters {
@@ -451,41 +451,6 @@ fn resource(cfg: &Config) -> Resource {
         .build()
 }
 
-/// Everything one `init` started.
-struct Installed {
-    generation: u64,
-    pipeline: Option<Pipeline>,
-    periodic: Option<PeriodicExporter>,
-    prometheus: Option<PrometheusServer>,
-    console_metrics: bool,
-    logs: Option<crate::logs::Installed>,
-    /// Stop the span exporters' retries, so shutdown does not wait them out.
-    closers: Vec<Closer>,
-}
-
-impl Installed {
-    /// Stops recording, then flushes and stops every exporter, spans first.
-    fn shutdown(self, timeout: Duration) {
-        crate::metrics::set_enabled(false);
-        for c in &self.closers {
-            c.close();
-        }
-        if let Some(l) = self.logs {
-            l.shutdown();
-        }
-        if let Some(p) = self.pipeline {
-            p.shutdown(timeout);
-        }
-        drop(self.periodic);
-        drop(self.prometheus);
-        if self.console_metrics {
-            let table = crate::export::console_metrics::render(&crate::metrics::collect());
-            use std::io::Write;
-            let _ = std::io::stdout().write_all(table.as_bytes());
-        }
-    }
-}
-
 static ACTIVE: Mutex<Option<Installed>> = Mutex::new(None);
 
 fn next_generation() -> u64 {
@@ -495,6 +460,7 @@ fn next_generation() -> u64 {
 }
 
 /// Installed telemetry. Dropping it exports what is buffered and shuts down.
+#[must_use = "dropping the guard shuts telemetry down at once: keep it (`let _telemetry = ...`)"]
 pub struct Telemetry {
     generation: u64,
     config: Config,
@@ -536,20 +502,29 @@ impl Telemetry {
         .unwrap_or(true)
     }
 
-    /// Flushes and shuts down now (dropping the guard does the same).
-    pub fn shutdown(self) {}
-}
+    /// Flushes and shuts down now (dropping the guard does the same), and
+    /// reports what was lost. Traces, logs and metrics flush in parallel
+    /// under one deadline: `OTEL_BSP_EXPORT_TIMEOUT`, and at most the
+    /// longest OTLP export timeout in use.
+    pub fn shutdown(self) -> ShutdownReport {
+        self.stop().unwrap_or_default()
+    }
 
-impl Drop for Telemetry {
-    fn drop(&mut self) {
+    /// Shuts down what this guard installed, if it is still installed.
+    fn stop(&self) -> Option<ShutdownReport> {
         let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
         if active
             .as_ref()
             .is_some_and(|i| i.generation == self.generation)
         {
-            if let Some(i) = active.take() {
-                i.shutdown(self.config.batch.export_timeout);
-            }
+            return active.take().map(Installed::shutdown);
         }
+        None
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

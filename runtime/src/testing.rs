@@ -14,47 +14,115 @@
 //! ```
 //!
 //! Telemetry is global to the process, so captures are taken one at a time:
-//! a second `capture()` waits until the first is dropped.
+//! a second `capture()` waits until the first is dropped. A thread that holds
+//! the turn already (with [`without_telemetry`]) may take a capture inside it.
 
 use crate::config::{LogsExporter, MetricsExporter, Settings, TracesExporter};
 use crate::metrics::{MetricSnapshot, Point, SeriesSnapshot};
 use crate::trace::{Sampler, SpanRecord};
 use crate::{Builder, Telemetry, builder};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::ThreadId;
 use std::time::Duration;
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// Whose turn it is: the thread holding it and how many of its guards are alive.
+static TURN: Mutex<Option<(ThreadId, usize)>> = Mutex::new(None);
+static TURN_FREED: Condvar = Condvar::new();
+
+/// One thread's hold on the process's telemetry; released when dropped.
+struct Turn(());
+
+impl Turn {
+    /// Waits until no other thread holds the turn (this thread may hold it).
+    fn take() -> Turn {
+        let me = std::thread::current().id();
+        let mut turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match &mut *turn {
+                None => {
+                    *turn = Some((me, 1));
+                    return Turn(());
+                }
+                Some((owner, held)) if *owner == me => {
+                    *held += 1;
+                    return Turn(());
+                }
+                Some(_) => {
+                    turn = TURN_FREED
+                        .wait(turn)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, held)) = &mut *turn {
+            *held -= 1;
+            if *held == 0 {
+                *turn = None;
+                TURN_FREED.notify_all();
+            }
+        }
+    }
+}
+
+/// Keeps captures of other threads from installing telemetry until dropped:
+/// see [`without_telemetry`].
+#[must_use = "telemetry stays off only while the guard is alive"]
+pub struct NoTelemetry {
+    _turn: Turn,
+}
+
+impl std::fmt::Debug for NoTelemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NoTelemetry")
+    }
+}
 
 /// Holds the process's telemetry uninstalled until dropped: for tests of
 /// behaviour without telemetry that run beside tests with a [`capture`].
-pub fn without_telemetry() -> MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
+/// The same thread may still take a capture while holding it.
+pub fn without_telemetry() -> NoTelemetry {
+    NoTelemetry {
+        _turn: Turn::take(),
+    }
 }
 
-/// Installed in-memory telemetry; every span is recorded and kept.
+/// Installed in-memory telemetry; every span is recorded and kept. Dropping
+/// it shuts telemetry down and lets the next capture start.
+#[must_use = "spans are captured only while the capture is alive"]
 pub struct Capture {
     store: Arc<Mutex<Vec<SpanRecord>>>,
-    telemetry: Option<Telemetry>,
-    _turn: MutexGuard<'static, ()>,
+    // Fields drop in order: telemetry shuts down before the turn is released.
+    telemetry: Telemetry,
+    _turn: Turn,
 }
 
 /// Installs telemetry that records every span in memory (and nothing else).
 pub fn capture() -> Capture {
-    let turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let store = Arc::new(Mutex::new(Vec::new()));
-    let telemetry = capture_with(builder(), Arc::clone(&store));
-    Capture {
-        store,
-        telemetry: Some(telemetry),
-        _turn: turn,
-    }
+    capture_with(builder())
 }
 
-/// Installs `builder`'s telemetry with every span also kept in `store`. What
-/// the builder leaves unset defaults to: no environment, no other exporter,
-/// sampling always on, a 50 ms export delay. The caller serializes tests (see
-/// [`without_telemetry`]).
-pub fn capture_with(builder: Builder, store: Arc<Mutex<Vec<SpanRecord>>>) -> Telemetry {
+/// Installs `builder`'s telemetry with every span also kept in memory, once
+/// no other thread's capture is alive. What the builder leaves unset defaults
+/// to: no environment (unless one is given with [`Builder::env_source`]), no
+/// other exporter, sampling always on, a 50 ms export delay.
+///
+/// ```
+/// let capture = semtel::testing::capture_with(semtel::builder().capture_content(true));
+/// assert!(capture.spans().is_empty());
+/// ```
+pub fn capture_with(builder: Builder) -> Capture {
+    let turn = Turn::take();
+    let builder = if builder.has_env_source() {
+        builder
+    } else {
+        builder.env_source(|_| None)
+    };
     let defaults = Settings {
         service_name: Some("semtel-test".into()),
         traces_exporters: Some(vec![TracesExporter::None]),
@@ -67,20 +135,28 @@ pub fn capture_with(builder: Builder, store: Arc<Mutex<Vec<SpanRecord>>>) -> Tel
         export_timeout: Some(Duration::from_secs(10)),
         ..Settings::default()
     };
-    builder
-        .env_source(|_| None)
+    let store = Arc::new(Mutex::new(Vec::new()));
+    let telemetry = builder
         .defaults(defaults)
-        .capture_into(store)
+        .capture_into(Arc::clone(&store))
         .init()
-        .unwrap_or_else(|e| panic!("test telemetry: {e}"))
+        .unwrap_or_else(|e| panic!("test telemetry: {e}"));
+    Capture {
+        store,
+        telemetry,
+        _turn: turn,
+    }
 }
 
 impl Capture {
+    /// The installed telemetry (its configuration, its Prometheus address).
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
+    }
+
     /// Every span finished so far, in the order the pipeline received them.
     pub fn spans(&self) -> Vec<SpanRecord> {
-        if let Some(t) = &self.telemetry {
-            t.flush();
-        }
+        self.telemetry.flush();
         self.store
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -137,6 +213,13 @@ impl Capture {
             .sum()
     }
 
+    /// The OTLP `ExportTraceServiceRequest` (protobuf bytes) the OTLP span
+    /// exporter sends for the spans finished so far, encoded by the same
+    /// code, under resource `resource`.
+    pub fn otlp_request(&self, resource: &[opentelemetry::KeyValue]) -> Vec<u8> {
+        crate::export::otlp_encode::traces_request(resource, &self.spans())
+    }
+
     /// Forgets the spans captured so far.
     pub fn clear(&self) {
         self.spans();
@@ -144,12 +227,5 @@ impl Capture {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        // Shut down while still holding the turn.
-        self.telemetry.take();
     }
 }

@@ -60,7 +60,12 @@ propagator:
   composite: [{tracecontext: }]
 attribute_limits:
   attribute_value_length_limit: 4096
+  attribute_count_limit: 64
 tracer_provider:
+  limits:
+    event_count_limit: 16
+    link_count_limit: 8
+    link_attribute_count_limit: 4
   processors:
     - batch:
         schedule_delay: 200
@@ -98,6 +103,17 @@ logger_provider:
     );
     assert!(c.propagators.tracecontext && !c.propagators.baggage);
     assert_eq!(c.attribute_value_length_limit, Some(4096));
+    assert_eq!(
+        (
+            c.span_attribute_count_limit,
+            c.span_event_count_limit,
+            c.span_link_count_limit,
+            c.event_attribute_count_limit,
+            c.link_attribute_count_limit
+        ),
+        (64, 16, 8, 64, 4),
+        "the general attribute count limit applies where no span limit is set"
+    );
     assert_eq!(c.traces_exporters, vec![TracesExporter::Otlp]);
     assert_eq!(c.traces_otlp.endpoint, "http://c:4318/v1/traces");
     assert_eq!(

@@ -516,10 +516,7 @@ fn agent_steps_follow_the_genai_conventions() {
 
 #[test]
 fn content_is_captured_as_json_when_both_sides_opt_in() {
-    let _turn = testing::without_telemetry();
-    let store = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let telemetry =
-        semtel::testing::capture_with(semtel::builder().capture_content(true), store.clone());
+    let capture = semtel::testing::capture_with(semtel::builder().capture_content(true));
     plan_step(
         "capturer",
         &Prompt {
@@ -527,8 +524,7 @@ fn content_is_captured_as_json_when_both_sides_opt_in() {
         },
     )
     .unwrap();
-    telemetry.flush();
-    let spans = store.lock().unwrap().clone();
+    let spans = capture.spans();
     let s = spans
         .iter()
         .find(|s| s.name == "invoke_agent capturer")

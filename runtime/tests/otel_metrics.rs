@@ -7,8 +7,8 @@ use opentelemetry::{InstrumentationScope, KeyValue, global};
 use semtel::metrics::{MetricSnapshot, Point, SeriesSnapshot};
 use semtel::testing::{self, Capture};
 use semtel::traced_task;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 /// The metric `name` of meter `meter`, as collected now.
 fn metric(cap: &Capture, meter: &str, name: &str) -> MetricSnapshot {
@@ -318,9 +318,7 @@ fn measurements_inside_a_sampled_span_carry_it_as_exemplar() {
 
 #[test]
 fn the_cardinality_limit_sends_further_sets_to_the_overflow_series() {
-    let _turn = testing::without_telemetry();
-    let store = Arc::new(Mutex::new(Vec::new()));
-    let _t = testing::capture_with(semtel::builder().metric_cardinality_limit(3), store);
+    let _t = testing::capture_with(semtel::builder().metric_cardinality_limit(3));
     let m = meter("lib-cardinality");
     let users = m.u64_counter("lib.per_user").build();
     for user in 0..10 {
@@ -432,8 +430,7 @@ fn keep_otel_globals_leaves_the_global_meter_provider_alone() {
     use opentelemetry::metrics::MeterProvider as _;
     let _turn = testing::without_telemetry();
     global::set_meter_provider(opentelemetry::metrics::NoopMeterProvider::new());
-    let store = Arc::new(Mutex::new(Vec::new()));
-    let _t = testing::capture_with(semtel::builder().keep_otel_globals(), store);
+    let _t = testing::capture_with(semtel::builder().keep_otel_globals());
     global::meter("lib-kept")
         .u64_counter("lib.kept")
         .build()

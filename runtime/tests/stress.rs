@@ -8,6 +8,6 @@ mod common;
 #[test]
 #[cfg_attr(miri, ignore = "the soundness suite runs the same under Miri, smaller")]
 fn four_threads_enter_one_tracing_span_twenty_thousand_times_each() {
-    let cap = semtel::testing::capture();
+    let cap = common::capture_keeping_events(4 * 20_000);
     common::shared_span_on_threads(&cap, 4, 20_000);
 }

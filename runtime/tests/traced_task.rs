@@ -153,3 +153,56 @@ fn without_telemetry_functions_run_unchanged() {
     assert!(tool("t", true).is_err());
     assert_eq!(semtel::current_context(), semtel::SpanContext::NONE);
 }
+
+#[traced_task]
+fn recovers(path: &str) -> u32 {
+    match std::fs::read(path) {
+        Ok(bytes) => bytes.len() as u32,
+        Err(e) => {
+            semtel::current_span().record_error(&e);
+            0
+        }
+    }
+}
+
+#[test]
+fn an_error_caught_inside_is_recorded_like_a_returned_one() {
+    let cap = testing::capture();
+    assert_eq!(recovers("/no/such/semtel/file"), 0);
+    let mut manual = semtel::trace::ActiveSpan::start_parts(
+        "manual".into(),
+        semtel::conventions::SpanKind::Internal,
+        module_path!(),
+        semtel::trace::Parent::Current,
+    );
+    let unclassified: Box<dyn std::error::Error> = "no route".into();
+    manual.record_error(&*unclassified);
+    drop(manual);
+    for (name, error_type, message) in [
+        ("recovers", "not_found", None),
+        ("manual", "_OTHER", Some("no route")),
+    ] {
+        let s = cap.span(name);
+        let Status::Error(status) = &s.status else {
+            panic!("{name}: status {:?}", s.status)
+        };
+        if let Some(m) = message {
+            assert_eq!(status, m);
+        }
+        assert_eq!(
+            s.attribute("error.type").map(|v| v.as_str().into_owned()),
+            Some(error_type.to_string())
+        );
+        let event = &s.events[0];
+        assert_eq!(event.name, "exception");
+        let attr = |k: &str| {
+            event
+                .attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == k)
+                .map(|kv| kv.value.as_str().into_owned())
+        };
+        assert_eq!(attr("exception.type").as_deref(), Some(error_type));
+        assert_eq!(attr("exception.message").as_deref(), Some(status.as_ref()));
+    }
+}

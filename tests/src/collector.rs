@@ -248,6 +248,8 @@ pub struct Span {
     pub status_code: String,
     /// The status message.
     pub status_message: String,
+    /// The W3C trace state, empty when none.
+    pub trace_state: String,
     /// Attributes as printed: `("key", "Str(value)")`.
     pub attributes: Vec<(String, String)>,
 }
@@ -283,6 +285,7 @@ pub fn parse_spans(text: &str) -> Vec<Span> {
                 "Kind" => s.kind = v.to_string(),
                 "Status code" => s.status_code = v.to_string(),
                 "Status message" => s.status_message = v.to_string(),
+                "TraceState" => s.trace_state = v.to_string(),
                 "Attributes" => in_attrs = true,
                 _ if in_attrs && k.starts_with("->") => {
                     s.attributes

@@ -223,6 +223,10 @@ fn shutdown_does_not_wait_out_retries_to_an_absent_collector() {
     );
 }
 
+/// The last line of a child that lost its three spans.
+const LOST_THREE: &str =
+    "semtel: warning: telemetry lost since start: 3 spans, 0 log records, 0 metric exports";
+
 /// Runs `traced_child` exporting spans over OTLP HTTP to `endpoint` (and
 /// nothing else); its warnings.
 fn child_warnings(endpoint: &str) -> Vec<String> {
@@ -279,7 +283,8 @@ fn answering(status: &'static str) -> (String, std::thread::JoinHandle<()>) {
 fn the_first_failure_without_a_collector_says_what_to_do() {
     let endpoint = format!("http://127.0.0.1:{}", free_port());
     let warnings = child_warnings(&endpoint);
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings[1], LOST_THREE);
     // Refused connections are retried within the timeout: "(after N attempts)".
     assert!(
         warnings[0].starts_with(&format!(
@@ -298,7 +303,8 @@ fn the_first_failure_without_a_collector_says_what_to_do() {
 fn an_http_error_names_the_status_and_the_likely_mistake() {
     let (endpoint, _server) = answering("404 Not Found");
     let warnings = child_warnings(&endpoint);
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings[1], LOST_THREE);
     assert!(
         warnings[0].contains(&format!(
             "{endpoint}/v1/traces: HTTP 404 Not Found (is the path /v1/traces? An endpoint set \
@@ -315,10 +321,12 @@ fn a_collector_that_never_answers_is_reported_as_a_timeout() {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let warnings = child_warnings(&endpoint);
     drop(listener);
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings[1], LOST_THREE);
+    // The spans are sent at shutdown, whose deadline is the export timeout.
     assert!(
         warnings[0].contains(&format!(
-            "{endpoint}/v1/traces: no answer, timed out after 1.5 s (3 spans lost)"
+            "{endpoint}/v1/traces: no answer by the shutdown deadline (3 spans lost)"
         )),
         "{}",
         warnings[0]

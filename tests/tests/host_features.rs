@@ -1,7 +1,8 @@
 //! semtel never changes how the program's other crates behave: a program
 //! that builds reqwest without its default features, and one that uses
 //! reqwest's own rustls (and rustls's process-wide default provider), each
-//! with semtel in its dependency graph, build and make their clients.
+//! with semtel in its dependency graph, build and make their clients, and
+//! install their own global `tracing` subscriber after `init`.
 //!
 //! Each program is built as a crate of its own, outside this workspace, so
 //! that the features of the shared crates are exactly what it and semtel
@@ -56,6 +57,7 @@ fn reqwest_without_default_features_builds_its_client_beside_semtel() {
         &[],
     );
     assert!(out.contains("host program ran"), "{out}");
+    assert!(out.contains("the host's own subscriber logs"), "{out}");
 }
 
 #[test]

@@ -10,7 +10,6 @@ use semtel_tests::poll;
 use semtel_tests::prometheus::{Prometheus, encode};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A chat client library: `opentelemetry` only, no semtel.
@@ -86,11 +85,10 @@ fn turn(client: &chat_library::Client, seconds: f64) {
     client.chat(seconds);
 }
 
-/// The trace ids of the `agent.turn` spans captured in `store`.
-fn turn_traces(store: &Mutex<Vec<semtel::trace::SpanRecord>>) -> BTreeSet<String> {
-    store
-        .lock()
-        .unwrap()
+/// The trace ids of the `agent.turn` spans `capture` holds.
+fn turn_traces(capture: &semtel::testing::Capture) -> BTreeSet<String> {
+    capture
+        .spans()
         .iter()
         .filter(|s| s.name == "agent.turn")
         .map(|s| s.trace_id.to_string())
@@ -110,15 +108,13 @@ fn label_values(prom: &Prometheus, query: &str, label: &str) -> BTreeSet<String>
 
 #[test]
 fn prometheus_stores_a_library_s_opentelemetry_metrics_with_semtel_exemplars() {
-    let _turn = semtel::testing::without_telemetry();
-    let store = Arc::new(Mutex::new(Vec::new()));
-    let telemetry = semtel::testing::capture_with(
+    let capture = semtel::testing::capture_with(
         semtel::builder()
             .metrics_exporter(MetricsExporter::Prometheus)
             .prometheus_host("127.0.0.1")
             .prometheus_port(0),
-        Arc::clone(&store),
     );
+    let telemetry = capture.telemetry();
     let addr = telemetry
         .prometheus_addr()
         .expect("the endpoint runs")
@@ -130,7 +126,7 @@ fn prometheus_stores_a_library_s_opentelemetry_metrics_with_semtel_exemplars() {
     }
     chat_library::other_library_request("small");
     assert!(telemetry.flush());
-    let traces = turn_traces(&store);
+    let traces = turn_traces(&capture);
     assert_eq!(traces.len(), 5);
 
     let prom = Prometheus::start(&addr);
@@ -211,7 +207,7 @@ fn prometheus_stores_a_library_s_opentelemetry_metrics_with_semtel_exemplars() {
         Some("Chat requests sent"),
         "{metric_json}"
     );
-    drop(telemetry);
+    drop(capture);
 }
 
 #[metered]
@@ -219,23 +215,21 @@ fn own_metric() {}
 
 #[test]
 fn otlp_carries_each_meter_as_its_instrumentation_scope() {
-    let _turn = semtel::testing::without_telemetry();
     let rotel = Rotel::start();
-    let store = Arc::new(Mutex::new(Vec::new()));
-    let telemetry = semtel::testing::capture_with(
+    let capture = semtel::testing::capture_with(
         semtel::builder()
             .metrics_exporter(MetricsExporter::Otlp)
             .otlp_protocol(semtel::Protocol::Grpc)
             .otlp_endpoint(rotel.grpc_endpoint())
             .metric_export_interval(Duration::from_millis(200)),
-        Arc::clone(&store),
     );
+    let telemetry = capture.telemetry();
     let client = chat_library::Client::new("large");
     turn(&client, 0.1);
     chat_library::other_library_request("large");
     own_metric();
     assert!(telemetry.flush());
-    let traces = turn_traces(&store);
+    let traces = turn_traces(&capture);
     let wanted = [
         ("chat-lib 0.3.1", "chat.requests"),
         ("chat-lib 0.3.1", "chat.latency"),
@@ -254,5 +248,5 @@ fn otlp_carries_each_meter_as_its_instrumentation_scope() {
     // The library's measurements carry the semtel span as exemplar.
     let trace = traces.iter().next().expect("one turn");
     assert!(out.contains(&format!("-> Trace ID: {trace}")), "{out}");
-    drop(telemetry);
+    drop(capture);
 }

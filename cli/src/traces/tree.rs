@@ -62,7 +62,7 @@ fn record(s: &Span<'_>) -> SpanRecord {
         trace_id: TraceId::from_hex(&s.trace_id).unwrap_or(TraceId::INVALID),
         span_id: SpanId::from_hex(&s.span_id).unwrap_or(SpanId::INVALID),
         parent_span_id: SpanId::from_hex(&s.parent_span_id).unwrap_or(SpanId::INVALID),
-        parent_remote: false,
+        trace_state: (!s.trace_state.is_empty()).then(|| s.trace_state.as_ref().into()),
         name: s.name.to_string().into(),
         kind,
         start: s.start_time_unix_nano,
@@ -71,19 +71,20 @@ fn record(s: &Span<'_>) -> SpanRecord {
         events: s
             .events
             .iter()
-            .map(|e| SpanEvent {
-                name: e.name.to_string().into(),
-                time: e.time_unix_nano,
-                attributes: attributes(&e.attributes),
+            .map(|e| {
+                SpanEvent::new(
+                    e.name.to_string(),
+                    e.time_unix_nano,
+                    attributes(&e.attributes),
+                )
             })
             .collect(),
-        links: Vec::new(),
         status: match s.status.code {
             1 => Status::Ok,
             2 => Status::Error(s.status.message.to_string().into()),
             _ => Status::Unset,
         },
-        scope: "",
+        ..SpanRecord::default()
     }
 }
 

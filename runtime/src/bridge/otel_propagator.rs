@@ -76,10 +76,9 @@ impl TextMapPropagator for Propagator {
                 .get("traceparent")
                 .and_then(|v| parse_traceparent(v).ok());
             if let Some(p) = parent {
-                let state = extractor
-                    .get("tracestate")
-                    .and_then(|s| TraceState::from_str(s).ok())
-                    .unwrap_or_default();
+                let header = extractor.get("tracestate").unwrap_or_default();
+                propagation::adopt_tracestate(p, header);
+                let state = TraceState::from_str(header).unwrap_or_default();
                 out = out.with_remote_span_context(to_otel(p, state));
             }
         }

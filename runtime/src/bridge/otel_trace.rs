@@ -180,10 +180,12 @@ impl opentelemetry::trace::Tracer for Tracer {
                 span.add_event_at(e.name, nanos(e.timestamp), e.attributes);
             }
         }
-        let state = if parent_cx.has_active_span() {
-            parent_cx.span().span_context().trace_state().clone()
-        } else {
-            TraceState::default()
+        let state = match span.trace_state() {
+            _ if parent_cx.has_active_span() => {
+                parent_cx.span().span_context().trace_state().clone()
+            }
+            Some(carried) => carried.parse().unwrap_or_default(),
+            None => TraceState::default(),
         };
         Span {
             otel_ctx: to_otel(span.context(), state),

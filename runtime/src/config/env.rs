@@ -41,12 +41,6 @@ impl<'a> EnvSource<'a> {
         (self.get)(var).filter(|v| !v.trim().is_empty())
     }
 
-    /// The first of `vars` that is set.
-    pub fn first(&self, vars: &[&str]) -> Option<(String, String)> {
-        vars.iter()
-            .find_map(|v| self.raw(v).map(|x| (v.to_string(), x)))
-    }
-
     fn invalid(&mut self, var: &str, value: &str, expected: &str) {
         let utf8 = if value.contains(char::REPLACEMENT_CHARACTER) {
             ", and it is not valid UTF-8"
@@ -327,6 +321,10 @@ fn fallback(var: &str) -> String {
             return "using OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT or no limit".into();
         }
         "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT" => return "values are not truncated".into(),
+        "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT" | "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT" => {
+            return "using OTEL_ATTRIBUTE_COUNT_LIMIT or its default 128".into();
+        }
+        "OTEL_SPAN_EVENT_COUNT_LIMIT" | "OTEL_SPAN_LINK_COUNT_LIMIT" => "128".into(),
         _ => return "it is ignored".into(),
     };
     format!("using the default {default}")

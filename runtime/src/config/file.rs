@@ -14,8 +14,8 @@ use super::resolve::{OtlpOverrides, Settings};
 use super::{
     FileSettings, LogsExporter, MAX_QUEUE_SIZE, MetricsExporter, Protocol, TracesExporter,
 };
+use crate::error::InitError;
 use crate::propagation::Propagators;
-use crate::setup::InitError;
 use crate::trace::{Root, Sampler};
 use semtel_yaml::{Location, Node};
 use std::path::{Path, PathBuf};
@@ -232,8 +232,9 @@ impl Reader {
         if let Some(smp) = n.get("sampler") {
             s.sampler = self.sampler(smp);
         }
-        if let Some(l) = self.section(n, "limits", LIMITS) {
+        if let Some(l) = self.section(n, "limits", SPAN_LIMITS) {
             self.limits(l, s);
+            self.span_limits(l, s);
         }
     }
 
@@ -243,6 +244,30 @@ impl Reader {
         }
         if let Some(c) = self.count(l, "attribute_count_limit", 0, usize::MAX) {
             s.attribute_count_limit = Some(c);
+            // The general limit applies to events and links too, unless a
+            // tracer provider's limits say otherwise.
+            s.event_attribute_count_limit = Some(c);
+            s.link_attribute_count_limit = Some(c);
+        }
+    }
+
+    fn span_limits(&mut self, l: &Node, s: &mut Settings) {
+        let fields = [
+            ("event_count_limit", &mut s.span_event_count_limit),
+            ("link_count_limit", &mut s.span_link_count_limit),
+            (
+                "event_attribute_count_limit",
+                &mut s.event_attribute_count_limit,
+            ),
+            (
+                "link_attribute_count_limit",
+                &mut s.link_attribute_count_limit,
+            ),
+        ];
+        for (key, field) in fields {
+            if let Some(c) = self.count(l, key, 0, usize::MAX) {
+                *field = Some(c);
+            }
         }
     }
 
@@ -420,6 +445,16 @@ impl Reader {
 /// The keys of `attribute_limits` (and of a tracer provider's `limits`).
 const LIMITS: &[&str] = &["attribute_value_length_limit", "attribute_count_limit"];
 
+/// The keys of a tracer provider's `limits`.
+const SPAN_LIMITS: &[&str] = &[
+    "attribute_value_length_limit",
+    "attribute_count_limit",
+    "event_count_limit",
+    "link_count_limit",
+    "event_attribute_count_limit",
+    "link_attribute_count_limit",
+];
+
 fn protocol(exporter: &str) -> Protocol {
     if exporter == "otlp_grpc" {
         Protocol::Grpc
@@ -451,13 +486,9 @@ pub(crate) fn parse(
 /// Reads the config file at `path`: every problem is reported with its line
 /// and column; warnings join `env`'s.
 pub(crate) fn load(path: &Path, env: &mut EnvSource<'_>) -> Result<Settings, InitError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InitError::new(format!(
-            "cannot read the config file {}: {e}",
-            path.display()
-        ))
-    })?;
-    let (settings, warnings) = parse(&text, path, &|k| env.raw(k)).map_err(InitError::new)?;
+    let text = std::fs::read_to_string(path).map_err(|e| InitError::unreadable(path, e))?;
+    let (settings, warnings) =
+        parse(&text, path, &|k| env.raw(k)).map_err(|e| InitError::invalid(path, e))?;
     env.warnings.extend(warnings);
     Ok(settings)
 }

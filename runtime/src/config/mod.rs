@@ -9,9 +9,9 @@ mod file_reader;
 mod resolve;
 pub(crate) mod validate;
 
-pub use env::{EnvSource, Lookup};
+pub(crate) use env::{EnvSource, Lookup};
+pub(crate) use resolve::Settings;
 pub(crate) use resolve::resolve;
-pub use resolve::{OtlpOverrides, Settings};
 
 use crate::propagation::Propagators;
 use crate::trace::Sampler;
@@ -41,6 +41,7 @@ pub(crate) const DEFAULT_METRIC_EXPORT_INTERVAL: Duration = Duration::from_secs(
 
 /// Where spans go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TracesExporter {
     /// OTLP to a collector.
     Otlp,
@@ -54,6 +55,7 @@ pub enum TracesExporter {
 
 /// Where metrics go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MetricsExporter {
     /// OTLP push to a collector, every `OTEL_METRIC_EXPORT_INTERVAL`.
     Otlp,
@@ -67,6 +69,7 @@ pub enum MetricsExporter {
 
 /// Where log records (`tracing` events) go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LogsExporter {
     /// OTLP to a collector.
     Otlp,
@@ -78,6 +81,7 @@ pub enum LogsExporter {
 
 /// The OTLP transport.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Protocol {
     /// OTLP over gRPC (default port 4317).
     Grpc,
@@ -97,6 +101,7 @@ impl Protocol {
 
 /// Settings of an OTLP exporter for one signal.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct OtlpSettings {
     /// The full endpoint URL (for HTTP including the signal path, `/v1/traces`).
     pub endpoint: String,
@@ -114,6 +119,7 @@ pub struct OtlpSettings {
 
 /// Settings of the span batch worker (`OTEL_BSP_*`).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct BatchSettings {
     /// How often buffered spans are exported.
     pub schedule_delay: Duration,
@@ -139,6 +145,7 @@ impl Default for BatchSettings {
 
 /// The OTLP JSON Lines file exporter.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct FileSettings {
     /// The file written to; rotated files get `.1`, `.2`, ... appended.
     pub path: PathBuf,
@@ -150,6 +157,7 @@ pub struct FileSettings {
 
 /// Everything [`crate::Builder::init`] sets up, after precedence is applied.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// No telemetry at all (`OTEL_SDK_DISABLED=true`).
     pub disabled: bool,
@@ -169,6 +177,14 @@ pub struct Config {
     pub batch: BatchSettings,
     /// Attributes kept per span (`OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`).
     pub span_attribute_count_limit: usize,
+    /// Events kept per span (`OTEL_SPAN_EVENT_COUNT_LIMIT`).
+    pub span_event_count_limit: usize,
+    /// Links kept per span (`OTEL_SPAN_LINK_COUNT_LIMIT`).
+    pub span_link_count_limit: usize,
+    /// Attributes kept per span event (`OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`).
+    pub event_attribute_count_limit: usize,
+    /// Attributes kept per span link (`OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`).
+    pub link_attribute_count_limit: usize,
     /// The longest attribute value kept (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
     pub attribute_value_length_limit: Option<usize>,
     /// Where metrics go (several at once are allowed).

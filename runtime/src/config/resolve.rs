@@ -93,6 +93,14 @@ pub struct Settings {
     pub attribute_count_limit: Option<usize>,
     /// Attribute value length limit.
     pub attribute_value_length_limit: Option<usize>,
+    /// Events per span.
+    pub span_event_count_limit: Option<usize>,
+    /// Links per span.
+    pub span_link_count_limit: Option<usize>,
+    /// Attributes per span event.
+    pub event_attribute_count_limit: Option<usize>,
+    /// Attributes per span link.
+    pub link_attribute_count_limit: Option<usize>,
     /// Metric cardinality limit.
     pub metric_cardinality_limit: Option<usize>,
     /// Content capture.
@@ -127,6 +135,14 @@ impl Settings {
             attribute_value_length_limit: self
                 .attribute_value_length_limit
                 .or(lower.attribute_value_length_limit),
+            span_event_count_limit: self.span_event_count_limit.or(lower.span_event_count_limit),
+            span_link_count_limit: self.span_link_count_limit.or(lower.span_link_count_limit),
+            event_attribute_count_limit: self
+                .event_attribute_count_limit
+                .or(lower.event_attribute_count_limit),
+            link_attribute_count_limit: self
+                .link_attribute_count_limit
+                .or(lower.link_attribute_count_limit),
             metric_cardinality_limit: self
                 .metric_cardinality_limit
                 .or(lower.metric_cardinality_limit),
@@ -165,6 +181,8 @@ fn env_otlp(env: &mut EnvSource<'_>, signal: Option<&str>) -> OtlpOverrides {
 fn env_settings(env: &mut EnvSource<'_>) -> Settings {
     let u16_port =
         |env: &mut EnvSource<'_>, v: &str| env.parse(v, "a port number", |x| x.parse::<u16>().ok());
+    // The general attribute count limit applies where no specific one is set.
+    let attribute_count_limit = env.count("OTEL_ATTRIBUTE_COUNT_LIMIT");
     Settings {
         disabled: env.bool("OTEL_SDK_DISABLED"),
         service_name: env.raw("OTEL_SERVICE_NAME"),
@@ -192,10 +210,18 @@ fn env_settings(env: &mut EnvSource<'_>) -> Settings {
         propagators: env.propagators("OTEL_PROPAGATORS"),
         attribute_count_limit: env
             .count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT")
-            .or_else(|| env.count("OTEL_ATTRIBUTE_COUNT_LIMIT")),
+            .or(attribute_count_limit),
         attribute_value_length_limit: env
             .count("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")
             .or_else(|| env.count("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")),
+        span_event_count_limit: env.count("OTEL_SPAN_EVENT_COUNT_LIMIT"),
+        span_link_count_limit: env.count("OTEL_SPAN_LINK_COUNT_LIMIT"),
+        event_attribute_count_limit: env
+            .count("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT")
+            .or(attribute_count_limit),
+        link_attribute_count_limit: env
+            .count("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT")
+            .or(attribute_count_limit),
         metric_cardinality_limit: None,
         capture_content: env.bool("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"),
     }
@@ -309,6 +335,10 @@ pub(crate) fn resolve(
             export_timeout: s.export_timeout.unwrap_or(batch.export_timeout),
         },
         span_attribute_count_limit: s.attribute_count_limit.unwrap_or(128),
+        span_event_count_limit: s.span_event_count_limit.unwrap_or(128),
+        span_link_count_limit: s.span_link_count_limit.unwrap_or(128),
+        event_attribute_count_limit: s.event_attribute_count_limit.unwrap_or(128),
+        link_attribute_count_limit: s.link_attribute_count_limit.unwrap_or(128),
         attribute_value_length_limit: s.attribute_value_length_limit,
         metrics_exporters: s
             .metrics_exporters

@@ -103,17 +103,11 @@ impl SpanSink for ConsoleSink {
 /// let span = SpanRecord {
 ///     trace_id: TraceId::from(7u128),
 ///     span_id: SpanId::from(1u64),
-///     parent_span_id: SpanId::INVALID,
-///     parent_remote: false,
 ///     name: "workflow".into(),
-///     kind: Default::default(),
-///     start: 0,
 ///     end: 1_500_000,
-///     attributes: Vec::new(),
-///     events: Vec::new(),
-///     links: Vec::new(),
 ///     status: Status::Unset,
 ///     scope: "example",
+///     ..SpanRecord::default()
 /// };
 /// let text = semtel::render_trace(&[span], false);
 /// assert_eq!(text, "trace 00000000000000000000000000000007\nworkflow  1.50 ms\n");
@@ -164,6 +158,9 @@ pub(crate) fn render(spans: &[SpanRecord], color: bool) -> String {
             first.parent_span_id
         );
     }
+    if let Some(state) = &first.trace_state {
+        let _ = write!(tree.out, "  tracestate={state}");
+    }
     tree.out.push('\n');
     for (n, &r) in roots.iter().enumerate() {
         tree.line(r, "", n + 1 == roots.len(), true);
@@ -212,6 +209,16 @@ impl Tree<'_> {
         for kv in &s.attributes {
             let _ = write!(out, "  {}={}", kv.key, value(&kv.value));
         }
+        let dropped = [
+            (s.dropped_attributes_count, "attributes"),
+            (s.dropped_events_count, "events"),
+            (s.dropped_links_count, "links"),
+        ];
+        for (n, what) in dropped {
+            if n > 0 {
+                let _ = write!(out, "  (+{n} {what} dropped)");
+            }
+        }
         out.push('\n');
         let kids = self.children.get(&Some(i)).cloned().unwrap_or_default();
         // Events sit at the children's depth; the tree's line runs on past
@@ -221,6 +228,13 @@ impl Tree<'_> {
             let _ = write!(out, "{child_prefix}{bar}• event {}", e.name);
             for kv in &e.attributes {
                 let _ = write!(out, "  {}={}", kv.key, value(&kv.value));
+            }
+            if e.dropped_attributes_count > 0 {
+                let _ = write!(
+                    out,
+                    "  (+{} attributes dropped)",
+                    e.dropped_attributes_count
+                );
             }
             out.push('\n');
         }
@@ -275,16 +289,13 @@ mod tests {
             trace_id: TraceId::from(7u128),
             span_id: SpanId::from(id),
             parent_span_id: SpanId::from(parent),
-            parent_remote: false,
             name: name.into(),
-            kind: Default::default(),
             start,
             end: start + 1_500_000,
             attributes: vec![KeyValue::new("k", "v")],
-            events: Vec::new(),
-            links: Vec::new(),
             status,
             scope: "test",
+            ..SpanRecord::default()
         }
     }
 
@@ -307,10 +318,8 @@ mod tests {
 
     #[test]
     fn event_lines_sit_at_the_depth_of_the_children() {
-        let event = |name: &'static str| crate::trace::SpanEvent {
-            name: name.into(),
-            time: 0,
-            attributes: vec![KeyValue::new("exception.type", "E")],
+        let event = |name: &'static str| {
+            crate::trace::SpanEvent::new(name, 0, vec![KeyValue::new("exception.type", "E")])
         };
         let mut root = span(1, 0, "workflow", 10, Status::Error("boom".into()));
         root.events.push(event("exception"));
@@ -326,6 +335,20 @@ mod tests {
         assert_eq!(
             lines[5],
             "          • event exception  exception.type=\"E\""
+        );
+    }
+
+    #[test]
+    fn trace_state_and_dropped_counts_are_shown() {
+        let mut root = span(1, 0, "workflow", 10, Status::Unset);
+        root.trace_state = Some("rojo=00f067aa0ba902b7".into());
+        root.dropped_attributes_count = 3;
+        root.dropped_events_count = 1;
+        let text = render(&[root], false);
+        assert_eq!(
+            text,
+            "trace 00000000000000000000000000000007  tracestate=rojo=00f067aa0ba902b7\n\
+             workflow  1.50 ms  k=\"v\"  (+3 attributes dropped)  (+1 events dropped)\n"
         );
     }
 

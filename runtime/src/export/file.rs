@@ -1,23 +1,24 @@
 //! The file sink: one OTLP/JSON `TracesData` object per line (the
 //! OpenTelemetry file-exporter format), rotated by size, keeping a bounded
-//! number of files.
+//! number of files. A batch is encoded by the one OTLP encoder the OTLP
+//! exporter uses, and written as JSON from the decoded message.
 
 use super::SpanSink;
-use super::otlp::span_data;
+use super::otlp_encode::{resource_attributes, traces_request};
 use crate::config::FileSettings;
 use crate::trace::SpanRecord;
-use opentelemetry::InstrumentationScope;
+use opentelemetry::KeyValue;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::TracesData;
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::Resource;
+use prost::Message;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub(crate) struct FileSink {
     settings: FileSettings,
-    resource: ResourceAttributesWithSchema,
+    resource: Vec<KeyValue>,
     file: File,
     size: u64,
 }
@@ -38,7 +39,7 @@ impl FileSink {
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         Ok(FileSink {
             settings: settings.clone(),
-            resource: ResourceAttributesWithSchema::from(resource),
+            resource: resource_attributes(resource),
             file,
             size,
         })
@@ -68,15 +69,12 @@ impl SpanSink for FileSink {
     }
 
     fn export(&mut self, spans: &mut Vec<SpanRecord>) -> Result<(), String> {
-        let data: Vec<_> = spans
-            .drain(..)
-            .map(|r| {
-                let name = r.scope.split("::").next().unwrap_or(r.scope).to_string();
-                span_data(r, InstrumentationScope::builder(name).build())
-            })
-            .collect();
+        let body = traces_request(&self.resource, spans);
+        spans.clear();
+        let request = ExportTraceServiceRequest::decode(body.as_slice())
+            .map_err(|e| format!("cannot read back an encoded batch: {e}"))?;
         let line = TracesData {
-            resource_spans: group_spans_by_resource_and_scope(data, &self.resource),
+            resource_spans: request.resource_spans,
         };
         let mut text = serde_json::to_string(&line).map_err(|e| e.to_string())?;
         text.push('\n');

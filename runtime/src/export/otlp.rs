@@ -86,13 +86,21 @@ impl<E: opentelemetry_sdk::trace::SpanExporter> SdkSink<E> {
 }
 
 /// The SDK's form of a span record.
-pub(crate) fn span_data(r: SpanRecord, scope: InstrumentationScope) -> SpanData {
+fn span_data(r: SpanRecord, scope: InstrumentationScope) -> SpanData {
     let mut events = SpanEvents::default();
     events.events = r
         .events
         .into_iter()
-        .map(|e| otel::Event::new(e.name, to_system_time(e.time), e.attributes, 0))
+        .map(|e| {
+            otel::Event::new(
+                e.name,
+                to_system_time(e.time),
+                e.attributes,
+                e.dropped_attributes_count,
+            )
+        })
         .collect();
+    events.dropped_count = r.dropped_events_count;
     let mut links = SpanLinks::default();
     links.links = r
         .links
@@ -105,16 +113,22 @@ pub(crate) fn span_data(r: SpanRecord, scope: InstrumentationScope) -> SpanData 
                 true,
                 TraceState::default(),
             );
-            otel::Link::new(ctx, l.attributes, 0)
+            otel::Link::new(ctx, l.attributes, l.dropped_attributes_count)
         })
         .collect();
+    links.dropped_count = r.dropped_links_count;
+    let trace_state = r
+        .trace_state
+        .as_deref()
+        .and_then(|s| s.parse::<TraceState>().ok())
+        .unwrap_or_default();
     SpanData {
         span_context: otel::SpanContext::new(
             r.trace_id,
             r.span_id,
             TraceFlags::SAMPLED,
             false,
-            TraceState::default(),
+            trace_state,
         ),
         parent_span_id: r.parent_span_id,
         parent_span_is_remote: r.parent_remote,
@@ -129,7 +143,7 @@ pub(crate) fn span_data(r: SpanRecord, scope: InstrumentationScope) -> SpanData 
         start_time: to_system_time(r.start),
         end_time: to_system_time(r.end),
         attributes: r.attributes,
-        dropped_attributes_count: 0,
+        dropped_attributes_count: r.dropped_attributes_count,
         events,
         links,
         status: match r.status {
@@ -168,7 +182,10 @@ impl<E: opentelemetry_sdk::trace::SpanExporter + 'static> SpanSink for SdkSink<E
         let n = batch.len();
         self.in_flight[slot] = Some(self.rt.spawn(async move {
             let result = exporter.export(batch).await;
-            result.map_err(|e| OTelSdkError::InternalFailure(format!("{e} ({n} spans lost)")))
+            result.map_err(|e| {
+                crate::trace::pipeline::count_unsent(n);
+                OTelSdkError::InternalFailure(format!("{e} ({n} spans lost)"))
+            })
         }));
         failure.map_or(Ok(()), Err)
     }

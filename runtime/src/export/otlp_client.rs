@@ -93,8 +93,9 @@ pub(crate) struct OtlpClient {
     metadata: tonic::metadata::MetadataMap,
     http: Option<HttpClient>,
     /// Set when the exporter shuts down: requests still under way make no
-    /// further attempts, so shutdown is not held by retries.
-    closing: Arc<AtomicBool>,
+    /// further attempts, so shutdown is not held by retries, and end by its
+    /// deadline.
+    closing: Arc<Closing>,
     /// Set once a failure has said what to do when no collector listens.
     advised: Arc<AtomicBool>,
 }
@@ -181,21 +182,28 @@ impl OtlpClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let failure = match tokio::time::timeout(left, self.attempt(body.clone())).await {
+            let closing = Arc::clone(&self.closing);
+            let try_once = self.attempt(body.clone());
+            let failure = match closing.bounded(deadline, try_once).await {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(f)) => f,
-                Err(_) => {
+                Err(Cut::Timeout) => {
                     return Err(format!(
                         "{}: no answer, timed out after {}",
                         self.settings.endpoint,
                         seconds(timeout)
                     ));
                 }
+                Err(Cut::Shutdown) => {
+                    return Err(format!(
+                        "{}: no answer by the shutdown deadline",
+                        self.settings.endpoint
+                    ));
+                }
             };
             let wait = failure.retry_after.unwrap_or_else(|| jitter(backoff));
             if !failure.retryable
-                || self.closing.load(Ordering::Relaxed)
+                || self.closing.is_closed()
                 || tokio::time::Instant::now() + wait >= deadline
             {
                 let tries = if attempt > 1 {
@@ -207,7 +215,7 @@ impl OtlpClient {
             }
             // Waits in short steps, so a shutdown cuts the wait short.
             let until = tokio::time::Instant::now() + wait;
-            while !self.closing.load(Ordering::Relaxed) && tokio::time::Instant::now() < until {
+            while !self.closing.is_closed() && tokio::time::Instant::now() < until {
                 tokio::time::sleep_until(
                     until.min(tokio::time::Instant::now() + std::time::Duration::from_millis(50)),
                 )
@@ -477,13 +485,82 @@ impl BlockingSender {
     }
 }
 
+/// Whether a client is shutting down, and by when its requests must end.
+#[derive(Debug, Default)]
+struct Closing {
+    closed: AtomicBool,
+    deadline: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// Why a request was cut short.
+enum Cut {
+    /// The export timeout passed.
+    Timeout,
+    /// The shutdown deadline passed.
+    Shutdown,
+}
+
+impl Closing {
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    fn shutdown_deadline(&self) -> Option<tokio::time::Instant> {
+        let d = *self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        d.map(tokio::time::Instant::from_std)
+    }
+
+    /// Runs `fut` until `timeout`, or until the shutdown deadline (set at
+    /// any time, also while it runs), whichever comes first.
+    async fn bounded<T>(
+        &self,
+        timeout: tokio::time::Instant,
+        fut: impl std::future::Future<Output = T>,
+    ) -> Result<T, Cut> {
+        let mut fut = std::pin::pin!(fut);
+        loop {
+            let cut = self.shutdown_deadline().filter(|d| *d < timeout);
+            let limit = cut.unwrap_or(timeout);
+            // Looks again at the shutdown deadline every 50 ms.
+            let step =
+                limit.min(tokio::time::Instant::now() + std::time::Duration::from_millis(50));
+            match tokio::time::timeout_at(step, fut.as_mut()).await {
+                Ok(v) => return Ok(v),
+                Err(_) if tokio::time::Instant::now() >= limit => {
+                    return Err(if cut.is_some() {
+                        Cut::Shutdown
+                    } else {
+                        Cut::Timeout
+                    });
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}
+
 /// Stops an exporter's retries, from any thread.
-pub(crate) struct Closer(Arc<AtomicBool>);
+#[derive(Clone)]
+pub(crate) struct Closer(Arc<Closing>);
 
 impl Closer {
     /// Requests under way and later ones make no further attempts.
     pub fn close(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.closed.store(true, Ordering::Relaxed);
+    }
+
+    /// Requests under way and later ones make no further attempts, and end
+    /// (failed) by `deadline` at the latest.
+    pub fn close_by(&self, deadline: std::time::Instant) {
+        *self
+            .0
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(deadline);
+        self.close();
     }
 }
 

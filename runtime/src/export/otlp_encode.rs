@@ -111,9 +111,20 @@ fn key_values(buf: &mut Vec<u8>, field: u32, kvs: &[KeyValue]) {
     }
 }
 
+/// A `uint32` field, left out when zero (the protobuf default).
+fn count(buf: &mut Vec<u8>, field: u32, n: u32) {
+    if n != 0 {
+        key(buf, field, VARINT);
+        varint(buf, u64::from(n));
+    }
+}
+
 fn span(buf: &mut Vec<u8>, s: &SpanRecord) {
     bytes(buf, 1, &s.trace_id.to_bytes());
     bytes(buf, 2, &s.span_id.to_bytes());
+    if let Some(state) = s.trace_state.as_deref().filter(|t| !t.is_empty()) {
+        bytes(buf, 3, state.as_bytes());
+    }
     if s.parent_span_id != opentelemetry::trace::SpanId::INVALID {
         bytes(buf, 4, &s.parent_span_id.to_bytes());
     }
@@ -134,6 +145,7 @@ fn span(buf: &mut Vec<u8>, s: &SpanRecord) {
     key(buf, 8, FIXED64);
     buf.extend_from_slice(&s.end.to_le_bytes());
     key_values(buf, 9, &s.attributes);
+    count(buf, 10, s.dropped_attributes_count);
     let mut sub = Vec::new();
     for e in &s.events {
         sub.clear();
@@ -141,15 +153,19 @@ fn span(buf: &mut Vec<u8>, s: &SpanRecord) {
         sub.extend_from_slice(&e.time.to_le_bytes());
         bytes(&mut sub, 2, e.name.as_bytes());
         key_values(&mut sub, 3, &e.attributes);
+        count(&mut sub, 4, e.dropped_attributes_count);
         bytes(buf, 11, &sub);
     }
+    count(buf, 12, s.dropped_events_count);
     for l in &s.links {
         sub.clear();
         bytes(&mut sub, 1, &l.trace_id.to_bytes());
         bytes(&mut sub, 2, &l.span_id.to_bytes());
         key_values(&mut sub, 4, &l.attributes);
+        count(&mut sub, 5, l.dropped_attributes_count);
         bytes(buf, 13, &sub);
     }
+    count(buf, 14, s.dropped_links_count);
     let (code, message) = match &s.status {
         Status::Unset => (0, ""),
         Status::Ok => (1, ""),
@@ -190,6 +206,14 @@ fn scope_of(s: &SpanRecord) -> &'static str {
 /// The bytes a length-delimited field takes before its contents.
 fn header_len(field: u32, len: usize) -> usize {
     varint_len(u64::from(field << 3 | LEN)) + varint_len(len as u64)
+}
+
+/// A resource's attributes, as [`traces_request`] takes them.
+pub(crate) fn resource_attributes(resource: &opentelemetry_sdk::Resource) -> Vec<KeyValue> {
+    resource
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect()
 }
 
 /// An `ExportTraceServiceRequest` for `spans` (see [`TracesEncoder::request`]).
@@ -277,6 +301,7 @@ mod tests {
             span_id: SpanId::from(7u64),
             parent_span_id: SpanId::from(9u64),
             parent_remote: true,
+            trace_state: Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE".into()),
             name: "task.execute".into(),
             kind: SpanKind::Client,
             start: 10,
@@ -291,12 +316,21 @@ mod tests {
                     Value::Array(Array::String(vec!["p".into(), "q".into()])),
                 ),
             ],
+            dropped_attributes_count: 172,
             events: vec![crate::trace::SpanEvent {
                 name: "exception".into(),
                 time: 15,
                 attributes: vec![KeyValue::new("exception.message", "boom")],
+                dropped_attributes_count: 3,
             }],
-            links: Vec::new(),
+            dropped_events_count: 2,
+            links: vec![crate::trace::SpanLink {
+                trace_id: TraceId::from(5u128),
+                span_id: SpanId::from(6u64),
+                attributes: Vec::new(),
+                dropped_attributes_count: 4,
+            }],
+            dropped_links_count: 1,
             status: Status::Error("boom".into()),
             scope: "quickstart::agents",
         };
@@ -311,6 +345,17 @@ mod tests {
         assert_eq!(ss.scope.as_ref().unwrap().name, "quickstart");
         let s = &ss.spans[0];
         assert_eq!(s.name, "task.execute");
+        assert_eq!(s.trace_state, "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+        assert_eq!(
+            (
+                s.dropped_attributes_count,
+                s.dropped_events_count,
+                s.dropped_links_count
+            ),
+            (172, 2, 1)
+        );
+        assert_eq!(s.events[0].dropped_attributes_count, 3);
+        assert_eq!(s.links[0].dropped_attributes_count, 4);
         assert_eq!(s.kind, 3);
         assert_eq!((s.start_time_unix_nano, s.end_time_unix_nano), (10, 20));
         assert_eq!(s.trace_id, TraceId::from(0x0102u128).to_bytes().to_vec());
@@ -342,13 +387,17 @@ mod tests {
             span_id: SpanId::from(id),
             parent_span_id: SpanId::INVALID,
             parent_remote: false,
+            trace_state: None,
             name: format!("s{id}").into(),
             kind: SpanKind::Internal,
             start: 1,
             end: 2,
             attributes: Vec::new(),
+            dropped_attributes_count: 0,
             events: Vec::new(),
+            dropped_events_count: 0,
             links: Vec::new(),
+            dropped_links_count: 0,
             status: Status::Unset,
             scope,
         };
@@ -411,6 +460,11 @@ mod tests {
             )
         }
 
+        /// A dropped count: mostly none, sometimes a few, sometimes huge.
+        fn dropped() -> impl Strategy<Value = u32> {
+            prop_oneof![Just(0u32), 1..300u32, any::<u32>()]
+        }
+
         fn span() -> impl Strategy<Value = SpanRecord> {
             let ids = (any::<u128>(), any::<u64>(), any::<u64>(), any::<bool>());
             let kind = prop_oneof![
@@ -420,22 +474,28 @@ mod tests {
                 Just(SpanKind::Producer),
                 Just(SpanKind::Consumer),
             ];
-            let event =
-                (".{0,8}", any::<u64>(), attributes()).prop_map(|(name, time, attributes)| {
-                    SpanEvent {
-                        name: name.into(),
-                        time,
-                        attributes,
-                    }
-                });
-            let link =
-                (any::<u128>(), any::<u64>(), attributes()).prop_map(|(t, s, attributes)| {
-                    SpanLink {
-                        trace_id: TraceId::from(t),
-                        span_id: SpanId::from(s),
-                        attributes,
-                    }
-                });
+            let event = (".{0,8}", any::<u64>(), attributes(), dropped()).prop_map(
+                |(name, time, attributes, dropped_attributes_count)| SpanEvent {
+                    name: name.into(),
+                    time,
+                    attributes,
+                    dropped_attributes_count,
+                },
+            );
+            let link = (any::<u128>(), any::<u64>(), attributes(), dropped()).prop_map(
+                |(t, s, attributes, dropped_attributes_count)| SpanLink {
+                    trace_id: TraceId::from(t),
+                    span_id: SpanId::from(s),
+                    attributes,
+                    dropped_attributes_count,
+                },
+            );
+            let trace_state = prop_oneof![
+                Just(None),
+                "[a-z0-9]{1,8}=[a-zA-Z0-9]{1,12}(,[a-z0-9@]{1,8}=[ -+--<>-~]{1,8}){0,3}"
+                    .prop_map(|s| Some(s.into())),
+                ".{0,12}".prop_map(|s| Some(s.into())),
+            ];
             let status = prop_oneof![
                 Just(Status::Unset),
                 Just(Status::Ok),
@@ -446,27 +506,33 @@ mod tests {
                 ids,
                 (".{0,16}", kind, any::<u64>(), any::<u64>()),
                 (attributes(), vec(event, 0..3), vec(link, 0..3)),
-                (status, scope),
+                (dropped(), dropped(), dropped()),
+                (status, scope, trace_state),
             )
                 .prop_map(
                     |(
                         (t, s, p, remote),
                         (name, kind, start, end),
                         (attributes, events, links),
-                        (status, scope),
+                        (dropped_attributes_count, dropped_events_count, dropped_links_count),
+                        (status, scope, trace_state),
                     )| {
                         SpanRecord {
                             trace_id: TraceId::from(t),
                             span_id: SpanId::from(s),
                             parent_span_id: SpanId::from(p),
                             parent_remote: remote,
+                            trace_state,
                             name: name.into(),
                             kind,
                             start,
                             end,
                             attributes,
+                            dropped_attributes_count,
                             events,
+                            dropped_events_count,
                             links,
+                            dropped_links_count,
                             status,
                             scope,
                         }

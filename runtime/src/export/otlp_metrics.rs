@@ -9,6 +9,7 @@ use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::metrics::v1 as pm;
 use opentelemetry_proto::transform::common::tonic::{Attributes, ResourceAttributesWithSchema};
 use semtel_conventions::Instrument;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -138,6 +139,13 @@ pub(crate) fn request(
     }
 }
 
+static FAILED: AtomicU64 = AtomicU64::new(0);
+
+/// OTLP metric exports that could not be delivered (since the process started).
+pub fn failed_metric_exports() -> u64 {
+    FAILED.load(Ordering::Relaxed)
+}
+
 /// A thread that exports all metrics every `interval`, and once more at shutdown.
 pub(crate) struct PeriodicExporter {
     shared: Arc<(Mutex<bool>, Condvar)>,
@@ -169,6 +177,7 @@ impl PeriodicExporter {
                     };
                     let req = request(&crate::metrics::collect(), &resource, crate::clock::now());
                     if let Err(e) = sender.send(prost::Message::encode_to_vec(&req)) {
+                        FAILED.fetch_add(1, Ordering::Relaxed);
                         if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
                             crate::warn(format_args!("exporting metrics over OTLP failed: {e}"));
                             last_warning = Some(Instant::now());
@@ -184,6 +193,13 @@ impl PeriodicExporter {
             closer,
             thread: Some(thread),
         })
+    }
+}
+
+impl PeriodicExporter {
+    /// A handle that ends the exporter's requests by a shutdown deadline.
+    pub fn closer(&self) -> Closer {
+        self.closer.clone()
     }
 }
 

@@ -5,7 +5,7 @@
 use super::SpanSink;
 use super::otlp::export_runtime;
 use super::otlp_client::{Closer, OtlpClient, Signal};
-use super::otlp_encode::TracesEncoder;
+use super::otlp_encode::{TracesEncoder, resource_attributes};
 use crate::config::OtlpSettings;
 use crate::trace::SpanRecord;
 use opentelemetry::KeyValue;
@@ -34,10 +34,7 @@ impl OtlpSink {
         Ok(OtlpSink {
             rt,
             client,
-            resource: resource
-                .iter()
-                .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-                .collect(),
+            resource: resource_attributes(resource),
             encoder: TracesEncoder::default(),
             in_flight: Vec::new(),
         })
@@ -77,8 +74,12 @@ impl SpanSink for OtlpSink {
             failure = failure.or(self.settle_oldest());
         }
         let (client, n) = (self.client.clone(), spans.len());
-        let send =
-            async move { (client.send(body).await).map_err(|e| format!("{e} ({n} spans lost)")) };
+        let send = async move {
+            client.send(body).await.map_err(|e| {
+                crate::trace::pipeline::count_unsent(n);
+                format!("{e} ({n} spans lost)")
+            })
+        };
         self.in_flight.push(self.rt.spawn(send));
         failure.map_or(Ok(()), Err)
     }

@@ -5,8 +5,9 @@
 //! dashboard and alert generators use too. Besides the program's metrics the
 //! endpoint serves `target_info` (the resource, as the OpenTelemetry
 //! Prometheus exporter specification asks) and semtel's own counters of
-//! lost telemetry: `semtel_spans_dropped_total`,
-//! `semtel_span_exports_failed_total` and `semtel_logs_dropped_total`.
+//! lost telemetry: `semtel_spans_dropped_total`, `semtel_spans_unsent_total`,
+//! `semtel_span_exports_failed_total`, `semtel_logs_dropped_total`,
+//! `semtel_logs_unsent_total` and `semtel_metric_exports_failed_total`.
 
 use crate::metrics::{Descriptor, Exemplar, MetricSnapshot, Point, SeriesSnapshot};
 use opentelemetry::KeyValue;
@@ -144,10 +145,28 @@ fn own_counters() -> Vec<MetricSnapshot> {
             crate::trace::failed_exports(),
         ),
         counter(
+            "semtel.spans.unsent",
+            "{span}",
+            "Spans in batches an exporter failed to deliver.",
+            crate::trace::unsent_spans(),
+        ),
+        counter(
             "semtel.logs.dropped",
             "{log_record}",
             "Log records dropped because the export queue was full.",
             crate::logs::dropped_logs(),
+        ),
+        counter(
+            "semtel.logs.unsent",
+            "{log_record}",
+            "Log records in OTLP requests that could not be delivered.",
+            crate::logs::unsent_logs(),
+        ),
+        counter(
+            "semtel.metric_exports.failed",
+            "{export}",
+            "OTLP metric exports that could not be delivered.",
+            crate::metrics::failed_metric_exports(),
         ),
     ]
 }
@@ -275,8 +294,11 @@ mod tests {
         let om = render(&[], true, &target());
         for family in [
             "semtel_spans_dropped",
+            "semtel_spans_unsent",
             "semtel_span_exports_failed",
             "semtel_logs_dropped",
+            "semtel_logs_unsent",
+            "semtel_metric_exports_failed",
         ] {
             assert!(om.contains(&format!("# TYPE {family} counter\n")), "{om}");
             assert!(om.contains(&format!("\n{family}_total ")), "{om}");

@@ -6,7 +6,7 @@
 mod json;
 mod otlp;
 
-pub use otlp::dropped_logs;
+pub use otlp::{dropped_logs, unsent_logs};
 
 use crate::bridge::tracing::fields::EventFields;
 use crate::config::{Config, LogsExporter};
@@ -40,6 +40,11 @@ pub(crate) struct Installed {
 }
 
 impl Installed {
+    /// A handle that ends the OTLP log exporter's requests by a deadline.
+    pub fn closer(&self) -> Option<crate::export::otlp_client::Closer> {
+        self.exporter.as_ref().map(otlp::Exporter::closer)
+    }
+
     pub fn shutdown(self) {
         *STATE
             .write()

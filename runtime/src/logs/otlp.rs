@@ -26,6 +26,13 @@ pub fn dropped_logs() -> u64 {
     DROPPED.load(Ordering::Relaxed)
 }
 
+static UNSENT: AtomicU64 = AtomicU64::new(0);
+
+/// Log records in OTLP requests that could not be delivered.
+pub fn unsent_logs() -> u64 {
+    UNSENT.load(Ordering::Relaxed)
+}
+
 #[derive(Default)]
 struct Queue {
     records: Mutex<(VecDeque<(SdkLogRecord, InstrumentationScope)>, bool)>,
@@ -112,6 +119,7 @@ impl Exporter {
                             ),
                         };
                         if let Err(e) = sender.send(prost::Message::encode_to_vec(&request)) {
+                            UNSENT.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                             if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
                                 crate::warn(format_args!(
                                     "exporting {} log records over OTLP failed: {e}",
@@ -135,6 +143,13 @@ impl Exporter {
             },
             QueueProcessor { queue },
         ))
+    }
+}
+
+impl Exporter {
+    /// A handle that ends the exporter's requests by a shutdown deadline.
+    pub fn closer(&self) -> Closer {
+        self.closer.clone()
     }
 }
 

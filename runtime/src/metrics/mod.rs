@@ -19,6 +19,7 @@
 //! (`opentelemetry::global::meter`) record into the same registry once
 //! [`init`](crate::init) has run, and are exported alongside.
 
+pub use crate::export::otlp_metrics::failed_metric_exports;
 mod instruments;
 pub(crate) mod observable;
 mod registry;

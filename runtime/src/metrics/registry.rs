@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// What an instrument is: name, unit, description, kind and bucket boundaries.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Descriptor {
     /// The OpenTelemetry metric name (`orchestration.step.duration`).
     pub name: Cow<'static, str>,
@@ -147,6 +148,7 @@ fn one_family(a: &Descriptor, b: &Descriptor) -> bool {
 
 /// A series' value at collection time.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Point {
     /// A sum (counter or up-down counter).
     Sum(f64),
@@ -158,6 +160,7 @@ pub enum Point {
 
 /// One series at collection time.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SeriesSnapshot {
     /// Its attributes, sorted by key.
     pub attributes: Vec<KeyValue>,
@@ -171,6 +174,7 @@ pub struct SeriesSnapshot {
 
 /// One instrument at collection time.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct MetricSnapshot {
     /// What it is.
     pub descriptor: Descriptor,

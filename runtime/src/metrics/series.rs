@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// A measurement linked to the sampled span that made it.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Exemplar {
     /// The measured value.
     pub value: f64,
@@ -201,6 +202,7 @@ impl HistogramCell {
 
 /// A histogram's values at one moment.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct HistogramSnapshot {
     /// Per bucket (not cumulative), one more than the bounds.
     pub counts: Vec<u64>,

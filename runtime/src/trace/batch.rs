@@ -4,9 +4,9 @@
 //! attribute lists of exported records, so converting a span allocates
 //! nothing once the worker is warm.
 
+use super::limits::Limits;
 use super::pipeline::count_export_failure;
 use super::record::{RawSpan, SpanRecord};
-use crate::clock::Converter;
 use crate::export::SpanSink;
 use opentelemetry::KeyValue;
 
@@ -37,21 +37,18 @@ impl Batcher {
         self.current.is_empty()
     }
 
-    /// Adds `raw` (ticks converted by `clock`); sends the batch when it is
+    /// Adds `raw` (under the record `limits`); sends the batch when it is
     /// full. Whether it sent one.
     #[inline]
     pub fn push(
         &mut self,
-        mut raw: RawSpan,
-        clock: &Converter,
+        raw: RawSpan,
+        limits: &Limits,
         sinks: &mut [Box<dyn SpanSink>],
         failed: &mut impl FnMut(&str, &str),
     ) -> bool {
-        let mut attributes = self.attributes.pop().unwrap_or_default();
-        attributes.extend(raw.attributes.drain(..));
-        let mut record = raw.into_record(clock);
-        record.attributes = attributes;
-        self.current.push(record);
+        let attributes = self.attributes.pop().unwrap_or_default();
+        self.current.push(raw.into_record_in(attributes, limits));
         if self.current.len() < self.max_batch {
             return false;
         }
@@ -120,7 +117,7 @@ mod tests {
     fn full_batches_go_out_in_order_with_their_own_attributes() {
         let kept = Arc::new(Mutex::new(Vec::new()));
         let mut sinks: Vec<Box<dyn SpanSink>> = vec![Box::new(Keep(Arc::clone(&kept)))];
-        let clock = Converter::new();
+        let limits = Limits::default();
         let mut failures = Vec::new();
         let mut failed = |s: &str, e: &str| failures.push(format!("{s}: {e}"));
         let mut batch = Batcher::new(3);
@@ -130,7 +127,7 @@ mod tests {
             .map(|i| {
                 batch.push(
                     raw(i, 1 + (i as usize % 3) * 4),
-                    &clock,
+                    &limits,
                     &mut sinks,
                     &mut failed,
                 )

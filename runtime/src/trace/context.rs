@@ -14,6 +14,7 @@
 //! and what an entry owned is dropped after.
 
 use super::record::RawSpan;
+use super::trace_state::State;
 use crate::bridge::otel_trace as otel;
 use opentelemetry::trace::{SpanId, TraceId};
 use std::cell::RefCell;
@@ -173,6 +174,8 @@ pub(crate) struct Held {
     /// The `tracing` span that stands for this span in `tracing`'s idea of
     /// the current span, once there is one.
     pub mirror: Option<Mirror>,
+    /// The span's trace state, inherited by spans started in the entry.
+    pub trace_state: State,
 }
 
 /// A `tracing` span standing for a semtel span (see `bridge::tracing::mirror`).
@@ -181,7 +184,11 @@ pub(crate) type Mirror = Box<tracing::Span>;
 impl Held {
     /// A slot with no mirror.
     pub fn slot(slot: Slot) -> Held {
-        Held { slot, mirror: None }
+        Held {
+            slot,
+            mirror: None,
+            trace_state: None,
+        }
     }
 }
 
@@ -415,6 +422,37 @@ pub(crate) fn current() -> SpanContext {
         .unwrap_or(SpanContext::NONE)
 }
 
+/// The trace state this thread carries for span `id`, when an entry of
+/// this thread stands for it (`Some(None)` when it carries none).
+pub(crate) fn state_of(id: SpanId) -> Option<State> {
+    with_stack(|s| {
+        s.entries
+            .iter()
+            .rev()
+            .find(|e| e.ctx.span_id == id)
+            .map(|e| e.held.trace_state.clone())
+    })
+    .flatten()
+}
+
+/// The context code running now hangs under (see [`current_resolved`]) and
+/// the trace state this thread carries for it, if it carries one.
+#[inline]
+pub(crate) fn current_resolved_with_state() -> (SpanContext, State) {
+    if otel::used() {
+        let ctx = innermost(otel::current());
+        let state = state_of(ctx.span_id).flatten();
+        return (ctx, state);
+    }
+    with_stack(|s| {
+        s.entries
+            .last()
+            .map(|e| (e.ctx, e.held.trace_state.clone()))
+    })
+    .flatten()
+    .unwrap_or((SpanContext::NONE, None))
+}
+
 /// The innermost of semtel's current span on this thread and `otel`, the
 /// span of an OpenTelemetry API context: the API's span when it was made
 /// current after semtel's (or semtel has none).
@@ -513,8 +551,10 @@ pub fn current_context() -> SpanContext {
 /// # drop(task);
 /// ```
 pub fn in_current_span<F: std::future::Future>(future: F) -> WithContext<F> {
+    let ctx = current_context();
     WithContext {
-        ctx: current_context(),
+        ctx,
+        trace_state: super::trace_state::of(ctx),
         future,
     }
 }
@@ -523,6 +563,7 @@ pin_project_lite::pin_project! {
     /// A future that runs in a given span context; see [`in_current_span`].
     pub struct WithContext<F> {
         ctx: SpanContext,
+        trace_state: State,
         #[pin]
         future: F,
     }
@@ -536,7 +577,11 @@ impl<F: std::future::Future> std::future::Future for WithContext<F> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<F::Output> {
         let this = self.project();
-        let _restore = Restore(push(Owner::Scope, *this.ctx, Held::slot(Slot::Empty)).ok());
+        let held = Held {
+            trace_state: this.trace_state.clone(),
+            ..Held::slot(Slot::Empty)
+        };
+        let _restore = Restore(push(Owner::Scope, *this.ctx, held).ok());
         this.future.poll(cx)
     }
 }

@@ -10,7 +10,7 @@ thread_local! {
 
 fn seed() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(crate::clock::now());
+    h.write_u64(crate::clock::wall());
     h.write_usize(&h as *const _ as usize);
     h.finish() | 1
 }

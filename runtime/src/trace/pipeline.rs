@@ -6,6 +6,7 @@
 
 use super::batch::Batcher;
 use super::context::SpanContext;
+use super::limits::Limits;
 use super::record::RawSpan;
 use super::sampler::Prepared;
 use crate::export::SpanSink;
@@ -21,8 +22,10 @@ pub(crate) struct Hot {
     pub sampler: Prepared,
     /// The parent adopted from the process environment (`TRACEPARENT`), if any.
     pub process_parent: SpanContext,
+    /// The trace state that came with it (`TRACESTATE`).
+    pub process_trace_state: super::trace_state::State,
     pub max_queue: usize,
-    pub max_attributes: usize,
+    pub limits: Limits,
     pub wake: Arc<Shared>,
 }
 
@@ -71,6 +74,19 @@ pub(crate) fn count_lost() {
 /// Span batches an exporter failed to deliver (since the process started).
 pub fn failed_exports() -> u64 {
     EXPORT_FAILURES.load(Ordering::Relaxed)
+}
+
+static UNSENT: AtomicU64 = AtomicU64::new(0);
+
+/// Spans in batches an OTLP or program-given exporter failed to deliver
+/// (since the process started).
+pub fn unsent_spans() -> u64 {
+    UNSENT.load(Ordering::Relaxed)
+}
+
+/// Counts `n` spans of a batch that could not be delivered.
+pub(crate) fn count_unsent(n: usize) {
+    UNSENT.fetch_add(n as u64, Ordering::Relaxed);
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -219,6 +235,7 @@ pub(crate) struct BatchConfig {
     pub schedule_delay: Duration,
     pub max_queue: usize,
     pub max_export_batch: usize,
+    pub limits: Limits,
 }
 
 /// The running pipeline: the worker thread and its exporters.
@@ -233,8 +250,7 @@ impl Pipeline {
         sinks: Vec<Box<dyn SpanSink>>,
         cfg: BatchConfig,
         sampler: Prepared,
-        process_parent: SpanContext,
-        max_attributes: usize,
+        process_parent: (SpanContext, super::trace_state::State),
     ) -> Pipeline {
         let shared = Arc::new(Shared::default());
         let worker_shared = Arc::clone(&shared);
@@ -257,9 +273,10 @@ impl Pipeline {
         };
         install_hot(Some(Hot {
             sampler,
-            process_parent,
+            process_parent: process_parent.0,
+            process_trace_state: process_parent.1,
             max_queue: cfg.max_queue,
-            max_attributes,
+            limits: cfg.limits,
             wake: Arc::clone(&shared),
         }));
         Pipeline {
@@ -302,13 +319,13 @@ impl Pipeline {
     }
 
     /// Stops recording, exports what is buffered and shuts the exporters
-    /// down; waits at most `timeout`.
-    pub fn shutdown(mut self, timeout: Duration) -> bool {
+    /// down; waits until `deadline` at most.
+    pub fn shutdown(mut self, deadline: Instant) -> bool {
         install_hot(None);
-        let flushed = self.flush(timeout);
+        let flushed = self.flush(deadline.saturating_duration_since(Instant::now()));
         lock(&self.shared.state).shutdown = true;
         self.shared.cv.notify_one();
-        if !self.wait_for(Instant::now() + timeout, |st| st.stopped) {
+        if !self.wait_for(deadline, |st| st.stopped) {
             return false;
         }
         if let Some(w) = self.worker.take() {
@@ -344,11 +361,10 @@ fn run(shared: Arc<Shared>, mut sinks: Vec<Box<dyn SpanSink>>, cfg: BatchConfig)
         // Threads' buffers are emptied at every wake, so they rarely fill;
         // exports go out in full batches, or when the oldest span has
         // waited the schedule delay, or on a flush.
-        let clock = crate::clock::Converter::new();
         let mut sent = false;
         let mut failed = |sink: &str, e: &str| warned.export_failed(sink, e);
         drain_all(&mut spare, &mut threads, |raw| {
-            sent |= batch.push(raw, &clock, &mut sinks, &mut failed);
+            sent |= batch.push(raw, &cfg.limits, &mut sinks, &mut failed);
         });
         waiting_since = match waiting_since {
             _ if batch.is_empty() => None,

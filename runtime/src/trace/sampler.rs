@@ -4,6 +4,7 @@ use opentelemetry::trace::TraceId;
 
 /// Decides at span start whether a span is recorded.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Sampler {
     /// Record every span.
     AlwaysOn,
@@ -17,6 +18,7 @@ pub enum Sampler {
 
 /// The root sampler of [`Sampler::ParentBased`].
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Root {
     /// Record every root.
     AlwaysOn,

@@ -3,19 +3,24 @@
 
 use super::context::{self, Held, Mirror, Owner, SharedRecord, Slot, SpanContext, Token};
 use super::id;
+use super::limits::{self, Limits};
 use super::pipeline::{self, Hot};
-use super::record::{RawSpan, SpanEvent, SpanLink, Status, set_attr};
+use super::record::{RawSpan, SpanEvent, Status};
+use super::trace_state::{self, State as TraceState};
 use crate::bridge::tracing::mirror;
 use crate::clock;
-use crate::outcome::Failure;
+use crate::outcome::{ErrorType, Failure};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanId;
 use semtel_conventions::{IntoValue, Key, SpanKind};
 use std::borrow::Cow;
+use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// Where a span comes from: fixed per call site, so it costs nothing per call.
+/// Where a span comes from: fixed per call site, so it costs nothing per
+/// call. Made by the macros; not a public API.
+#[doc(hidden)]
 #[derive(Debug)]
 pub struct Site {
     /// The span name.
@@ -28,6 +33,7 @@ pub struct Site {
 
 /// Which span a new span hangs under.
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
 pub enum Parent {
     /// The span the calling code runs in, else the process's parent from its
     /// environment (`TRACEPARENT`), else none (a new trace).
@@ -60,12 +66,17 @@ enum State {
 pub struct ActiveSpan {
     ctx: SpanContext,
     state: State,
+    /// The trace state it inherited, handed on to its children.
+    trace_state: TraceState,
     /// The `tracing` span standing for this one, once one was needed.
     mirror: Option<Mirror>,
 }
 
 impl ActiveSpan {
-    /// Starts a span. When telemetry is off this costs one atomic load.
+    /// Starts a span of a macro's call site. When telemetry is off this
+    /// costs one atomic load. Made by the macros; not a public API (see
+    /// [`start_parts`](Self::start_parts)).
+    #[doc(hidden)]
     #[inline]
     pub fn start(site: &'static Site, parent: Parent) -> ActiveSpan {
         match pipeline::hot() {
@@ -76,7 +87,16 @@ impl ActiveSpan {
         }
     }
 
-    /// Starts a span from its parts (for spans made by other instrumentation).
+    /// Starts a span from its parts, for spans made by hand or by other
+    /// instrumentation: it ends when dropped.
+    ///
+    /// ```
+    /// use semtel::conventions::SpanKind;
+    /// use semtel::trace::{ActiveSpan, Parent};
+    ///
+    /// let mut span = ActiveSpan::start_parts("git.fetch".into(), SpanKind::Client, module_path!(), Parent::Current);
+    /// span.in_scope(|| { /* spans started here are its children */ });
+    /// ```
     pub fn start_parts(
         name: Cow<'static, str>,
         kind: SpanKind,
@@ -92,6 +112,7 @@ impl ActiveSpan {
     const OFF: ActiveSpan = ActiveSpan {
         ctx: SpanContext::NONE,
         state: State::Off,
+        trace_state: None,
         mirror: None,
     };
 
@@ -103,19 +124,24 @@ impl ActiveSpan {
         scope: &'static str,
         parent: Parent,
     ) -> ActiveSpan {
-        let parent = match parent {
+        let (parent, carried) = match parent {
             Parent::Current => {
-                let cur = context::current_resolved();
+                let (cur, state) = context::current_resolved_with_state();
                 if cur.is_valid() {
-                    cur
+                    (cur, state)
                 } else {
-                    hot.process_parent
+                    (hot.process_parent, None)
                 }
             }
-            Parent::Root => SpanContext::NONE,
-            Parent::Explicit(ctx) => ctx,
+            Parent::Root => (SpanContext::NONE, None),
+            Parent::Explicit(ctx) => (ctx, None),
         };
         let has_parent = parent.is_valid();
+        let trace_state = match carried {
+            Some(s) => Some(s),
+            None if has_parent => trace_state::for_trace(hot, parent.trace_id),
+            None => None,
+        };
         let (trace_id, span_id) = if has_parent {
             (parent.trace_id, id::span_id())
         } else {
@@ -134,6 +160,7 @@ impl ActiveSpan {
             return ActiveSpan {
                 ctx,
                 state: State::Unsampled,
+                trace_state,
                 mirror: None,
             };
         }
@@ -146,6 +173,9 @@ impl ActiveSpan {
             SpanId::INVALID
         };
         raw.parent_remote = parent.remote;
+        if trace_state.is_some() {
+            raw.trace_state.clone_from(&trace_state);
+        }
         raw.kind = kind;
         raw.name = name;
         raw.scope = scope;
@@ -153,6 +183,7 @@ impl ActiveSpan {
         ActiveSpan {
             ctx,
             state: State::Recording(raw, hot),
+            trace_state,
             mirror: None,
         }
     }
@@ -161,6 +192,11 @@ impl ActiveSpan {
     #[inline]
     pub fn context(&self) -> SpanContext {
         self.ctx
+    }
+
+    /// The W3C trace state the span carries (from its remote ancestor).
+    pub(crate) fn trace_state(&self) -> Option<&str> {
+        self.trace_state.as_deref()
     }
 
     /// Whether the span is being recorded (sampled, telemetry on).
@@ -177,41 +213,36 @@ impl ActiveSpan {
         }
     }
 
-    /// Sets an attribute (checked against its key's type).
-    pub fn set<T: ?Sized, V: IntoValue<T>>(&mut self, key: Key<T>, value: V) {
-        if let Some(r) = self.raw_mut() {
-            set_attr(&mut r.attributes, key.value(value));
+    /// The record and the limits it is kept under, if the span is recorded.
+    #[inline]
+    fn recording(&mut self) -> Option<(&mut RawSpan, &'static Limits)> {
+        match &mut self.state {
+            State::Recording(raw, hot) => Some((raw, &hot.limits)),
+            _ => None,
         }
     }
 
-    /// Sets attributes (later values of a key replace earlier ones).
+    /// Sets an attribute (checked against its key's type). A later value
+    /// replaces an earlier one; a new key beyond the attribute count limit
+    /// is left out and counted.
+    pub fn set<T: ?Sized, V: IntoValue<T>>(&mut self, key: Key<T>, value: V) {
+        if let Some((r, limits)) = self.recording() {
+            r.set_attribute(key.value(value), limits.attributes);
+        }
+    }
+
+    /// Sets attributes in order (a later value of a key replaces an earlier
+    /// one; new keys beyond the attribute count limit are left out and counted).
     #[inline]
     pub fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
-        if let State::Recording(raw, hot) = &mut self.state {
-            let limit = hot.max_attributes;
-            let attrs = &mut raw.attributes;
-            if attrs.is_empty() {
-                attrs.extend(attributes);
-            } else {
-                for kv in attributes {
-                    set_attr(attrs, kv);
-                }
-            }
-            attrs.truncate(limit);
+        if let Some((r, limits)) = self.recording() {
+            r.set_attributes(attributes, limits.attributes);
         }
     }
 
     /// Links this span to another (a follows-from relation).
     pub fn add_link(&mut self, ctx: SpanContext) {
-        if let Some(r) = self.raw_mut() {
-            if ctx.is_valid() {
-                r.links.push(SpanLink {
-                    trace_id: ctx.trace_id,
-                    span_id: ctx.span_id,
-                    attributes: Vec::new(),
-                });
-            }
-        }
+        self.add_link_with(ctx, Vec::new());
     }
 
     /// Names the span from a pattern such as `invoke_agent {gen_ai.agent.name}`,
@@ -250,34 +281,38 @@ impl ActiveSpan {
         }
     }
 
-    /// Records a failure the OpenTelemetry way: error status with the
-    /// message, `error.type`, and an `exception` event.
+    /// Records the failure of the instrumented function (the macros' way
+    /// to [`record_error`](Self::record_error)).
+    #[doc(hidden)]
     pub fn fail(&mut self, failure: &Failure<'_>) {
-        if let Some(r) = self.raw_mut() {
-            let (kv, event, status) = failure_record(failure);
-            set_attr(&mut r.attributes, kv);
-            r.events.push(event);
-            r.status = status;
+        if let Some((r, limits)) = self.recording() {
+            record_failure(r, limits, &failure.error_type, failure.message());
+        }
+    }
+
+    /// Records `error` as a returned `Err` is recorded: error status with its
+    /// message, `error.type` from its [`ErrorType`], and an `exception`
+    /// event. Any error can be passed as `&dyn std::error::Error`
+    /// (`error.type` is then its I/O error kind, else `_OTHER`).
+    pub fn record_error<E: ErrorType + fmt::Display + ?Sized>(&mut self, error: &E) {
+        if let Some((r, limits)) = self.recording() {
+            record_failure(r, limits, &error.error_type(), error.to_string());
         }
     }
 
     /// Sets a content attribute to `value` as JSON, truncated to the
     /// attribute length limit (still valid JSON).
     pub fn set_json<T: serde::Serialize + ?Sized>(&mut self, key: Key<str>, value: &T) {
-        if let Some(r) = self.raw_mut() {
+        if let Some((r, limits)) = self.recording() {
             let text = crate::content::to_json(value, crate::content::value_length_limit());
-            set_attr(&mut r.attributes, key.value(text));
+            r.set_attribute(key.value(text), limits.attributes);
         }
     }
 
     /// Adds an event.
     pub fn add_event(&mut self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
-        if let Some(r) = self.raw_mut() {
-            r.events.push(SpanEvent {
-                name: name.into(),
-                time: clock::now(),
-                attributes,
-            });
+        if let Some((r, limits)) = self.recording() {
+            r.add_event(SpanEvent::new(name, clock::now(), attributes), limits);
         }
     }
 
@@ -330,6 +365,7 @@ impl ActiveSpan {
         let held = Held {
             slot,
             mirror: self.mirror.take(),
+            trace_state: self.trace_state.clone(),
         };
         let token = match context::push(Owner::Guard, self.ctx, held) {
             Ok(t) => {
@@ -420,25 +456,15 @@ impl ActiveSpan {
         time: u64,
         attributes: Vec<KeyValue>,
     ) {
-        if let Some(r) = self.raw_mut() {
-            r.events.push(SpanEvent {
-                name,
-                time,
-                attributes,
-            });
+        if let Some((r, limits)) = self.recording() {
+            r.add_event(SpanEvent::new(name, time, attributes), limits);
         }
     }
 
     /// Links this span to `ctx`, with attributes describing the link.
     pub(crate) fn add_link_with(&mut self, ctx: SpanContext, attributes: Vec<KeyValue>) {
-        if let Some(r) = self.raw_mut() {
-            if ctx.is_valid() {
-                r.links.push(SpanLink {
-                    trace_id: ctx.trace_id,
-                    span_id: ctx.span_id,
-                    attributes,
-                });
-            }
+        if let Some((r, limits)) = self.recording() {
+            r.add_link(ctx, attributes, limits);
         }
     }
 
@@ -457,13 +483,13 @@ impl ActiveSpan {
             match end {
                 Some(nanos) => {
                     if !raw.unix_times {
-                        raw.start = clock::Converter::new().to_unix(raw.start);
+                        raw.start = clock::to_unix(raw.start);
                         raw.unix_times = true;
                     }
                     raw.end = nanos;
                 }
                 None if raw.unix_times => {
-                    raw.end = clock::Converter::new().to_unix(clock::ticks());
+                    raw.end = clock::to_unix(clock::ticks());
                 }
                 None => raw.end = clock::ticks(),
             }
@@ -485,23 +511,23 @@ impl ActiveSpan {
     }
 }
 
-/// What a failure adds to a span: `error.type`, the `exception` event and
-/// the error status.
-fn failure_record(failure: &Failure<'_>) -> (KeyValue, SpanEvent, Status) {
-    let message = failure.message();
-    let error_type = failure.error_type.to_string();
-    (
-        semtel_conventions::error::TYPE.value(error_type.clone()),
-        SpanEvent {
-            name: "exception".into(),
-            time: clock::now(),
-            attributes: vec![
-                semtel_conventions::exception::TYPE.value(error_type),
-                semtel_conventions::exception::MESSAGE.value(message.clone()),
-            ],
-        },
-        Status::Error(message.into()),
-    )
+/// Adds what a failure adds to a span, under `limits`: `error.type`, the
+/// `exception` event and the error status.
+fn record_failure(r: &mut RawSpan, limits: &Limits, error_type: &str, message: String) {
+    r.set_attribute(
+        semtel_conventions::error::TYPE.value(error_type.to_string()),
+        limits.attributes,
+    );
+    let event = SpanEvent::new(
+        "exception",
+        clock::now(),
+        vec![
+            semtel_conventions::exception::TYPE.value(error_type.to_string()),
+            semtel_conventions::exception::MESSAGE.value(message.clone()),
+        ],
+    );
+    r.add_event(event, limits);
+    r.status = Status::Error(message.into());
 }
 
 impl Drop for ActiveSpan {
@@ -519,7 +545,7 @@ impl ActiveSpan {
         self.reclaim();
         if let State::Recording(raw, _) = &mut self.state {
             raw.end = if raw.unix_times {
-                clock::Converter::new().to_unix(clock::ticks())
+                clock::to_unix(clock::ticks())
             } else {
                 clock::ticks()
             };
@@ -622,10 +648,12 @@ impl SharedSpan {
             return;
         }
         self.ctx.trace_id = parent.trace_id;
+        let state = trace_state::of(parent);
         self.with(|r| {
             r.trace_id = parent.trace_id;
             r.parent_span_id = parent.span_id;
             r.parent_remote = parent.remote;
+            r.trace_state = state;
         });
     }
 }
@@ -662,23 +690,48 @@ impl CurrentSpan {
     pub fn set<T: ?Sized, V: IntoValue<T>>(&self, key: Key<T>, value: V) {
         // The value is converted before the span's record is touched.
         let kv = key.value(value);
-        context::with_record(|r| set_attr(&mut r.attributes, kv));
+        let limit = limits::current().attributes;
+        context::with_record(|r| r.set_attribute(kv, limit));
     }
 
     /// Adds an event to the current span.
     pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
-        let event = SpanEvent {
-            name: name.into(),
-            time: clock::now(),
-            attributes,
-        };
-        context::with_record(|r| r.events.push(event));
+        let event = SpanEvent::new(name, clock::now(), attributes);
+        let limits = limits::current();
+        context::with_record(|r| r.add_event(event, &limits));
     }
 
     /// Marks the current span failed.
     pub fn set_error(&self, description: impl Into<Cow<'static, str>>) {
         let status = Status::Error(description.into());
         context::with_record(|r| r.status = status);
+    }
+
+    /// Records `error` on the current span as a returned `Err` is recorded:
+    /// error status with its message, `error.type` from its [`ErrorType`],
+    /// and an `exception` event. Any error can be passed as
+    /// `&dyn std::error::Error` (`error.type` is then its I/O error kind,
+    /// else `_OTHER`).
+    ///
+    /// ```
+    /// # let capture = semtel::testing::capture();
+    /// #[semtel::traced_task]
+    /// fn fetch() {
+    ///     if let Err(e) = std::fs::read("/no/such/file") {
+    ///         semtel::current_span().record_error(&e); // error.type = not_found
+    ///     }
+    /// }
+    /// fetch();
+    /// # assert_eq!(capture.span("fetch").attribute("error.type").unwrap().as_str(), "not_found");
+    /// ```
+    pub fn record_error<E: ErrorType + fmt::Display + ?Sized>(&self, error: &E) {
+        if !self.is_recording() {
+            return;
+        }
+        // The error's own code runs before the span's record is touched.
+        let (error_type, message) = (error.error_type(), error.to_string());
+        let limits = limits::current();
+        context::with_record(|r| record_failure(r, &limits, &error_type, message));
     }
 
     /// Whether the current span is recorded: compute an expensive value only

@@ -21,6 +21,15 @@ pub fn span(name: &'static str) -> ActiveSpan {
     )
 }
 
+/// In-memory telemetry whose spans keep up to `events` events (the default
+/// limit is 128).
+pub fn capture_keeping_events(events: usize) -> Capture {
+    semtel::testing::capture_with(
+        semtel::builder()
+            .env_source(move |k| (k == "OTEL_SPAN_EVENT_COUNT_LIMIT").then(|| events.to_string())),
+    )
+}
+
 /// Every parent id names a span of the capture (or none).
 pub fn parents_are_real(spans: &[SpanRecord]) {
     let ids: HashSet<SpanId> = spans.iter().map(|s| s.span_id).collect();

@@ -156,7 +156,7 @@ fn apply(fields: SpanFields, r: &mut crate::trace::RawSpan, limit: usize) {
 }
 
 fn attribute_limit() -> usize {
-    crate::trace::pipeline::hot().map_or(128, |h| h.max_attributes)
+    crate::trace::limits::current().attributes
 }
 
 impl<S> Layer<S> for SemtelLayer
@@ -204,7 +204,8 @@ where
         };
         let Some(s) = ctx.span(id) else { return };
         if let Some(Bridge::Span(b)) = s.extensions().get::<Bridge>() {
-            b.with(|r| r.add_link(linked));
+            let limits = crate::trace::limits::current();
+            b.with(|r| r.add_link(linked, Vec::new(), &limits));
         }
     }
 
@@ -257,13 +258,14 @@ where
             return;
         }
         let (event, status) = span_event(meta, fields);
+        let limits = crate::trace::limits::current();
         let write = move |r: &mut crate::trace::RawSpan| {
             if let Some(s) = status {
                 if !matches!(r.status, Status::Error(_)) {
                     r.status = s;
                 }
             }
-            r.events.push(event);
+            r.add_event(event, &limits);
         };
         match explicit {
             Some(s) => {
@@ -303,12 +305,10 @@ fn span_event(
             )
         }
     };
-    let event = SpanEvent {
-        name,
-        time: crate::clock::now(),
-        attributes,
-    };
-    (event, status)
+    (
+        SpanEvent::new(name, crate::clock::now(), attributes),
+        status,
+    )
 }
 
 /// Ways to reach the semtel span of a `tracing` span: its context, and a
