@@ -17,13 +17,37 @@ pub struct Runner {
     pub run: Run,
     /// Calls per `run` unit (two-thread runs count every thread's calls as one).
     pub calls_per_unit: u64,
+    /// Units run so far (counted by the measurement).
+    pub units: u64,
+    /// The exporter the contender's spans reach, when it has one.
+    pub exporter: Option<CountingExporter>,
     _keep: Box<dyn Any>,
+}
+
+impl Runner {
+    /// The fraction of the spans made (`spans_per_call` per call) that
+    /// reached the exporter, once the contender's telemetry is shut down
+    /// (which delivers what it still buffered). `None` without an exporter.
+    pub fn delivered(self, spans_per_call: u64) -> Option<f64> {
+        let made = self.units * self.calls_per_unit * spans_per_call;
+        let exporter = self.exporter.clone()?;
+        drop(self);
+        fastrace::flush();
+        Some(exporter.count() as f64 / made.max(1) as f64)
+    }
+
+    fn exporting_to(mut self, exporter: CountingExporter) -> Runner {
+        self.exporter = Some(exporter);
+        self
+    }
 }
 
 fn runner(run: impl FnMut(u64) + 'static, keep: impl Any) -> Runner {
     Runner {
         run: Box::new(run),
         calls_per_unit: 1,
+        units: 0,
+        exporter: None,
         _keep: Box::new(keep),
     }
 }
@@ -92,30 +116,36 @@ fn two_threads(work: impl Fn(u64) + Sync + 'static, keep: impl Any) -> Runner {
             }
         }),
         calls_per_unit: PER_THREAD,
+        units: 0,
+        exporter: None,
         _keep: Box::new(keep),
     }
 }
 
 /// semtel installed with sampling `ratio`, calling `f`.
 fn semtel(ratio: f64, f: fn(u64) -> u64) -> Runner {
-    runner(loop_of(f), st::install(CountingExporter::default(), ratio))
+    let e = CountingExporter::default();
+    runner(loop_of(f), st::install(e.clone(), ratio)).exporting_to(e)
 }
 
 /// `tracing` with its OpenTelemetry layer, sampling `ratio`, calling `f`.
 fn tracing_otel(ratio: f64, f: fn(u64) -> u64) -> Runner {
-    let i = tr::install(CountingExporter::default(), ratio);
-    runner(within(i.dispatch.clone(), loop_of(f)), i)
+    let e = CountingExporter::default();
+    let i = tr::install(e.clone(), ratio);
+    runner(within(i.dispatch.clone(), loop_of(f)), i).exporting_to(e)
 }
 
 /// fastrace with its reporter installed, calling `f`.
 fn fastrace(f: fn(u64) -> u64) -> Runner {
-    fr::install(CountingExporter::default());
-    runner(loop_of(f), ())
+    let e = CountingExporter::default();
+    fr::install(e.clone());
+    runner(loop_of(f), ()).exporting_to(e)
 }
 
 /// The OpenTelemetry SDK, sampling `ratio`, calling `f` with its tracer.
 fn sdk_with(ratio: f64, f: fn(&opentelemetry_sdk::trace::SdkTracer, u64) -> u64) -> Runner {
-    let (p, t) = sdk::install(CountingExporter::default(), ratio);
+    let e = CountingExporter::default();
+    let (p, t) = sdk::install(e.clone(), ratio);
     runner(
         move |n| {
             (0..n).for_each(|i| {
@@ -124,6 +154,7 @@ fn sdk_with(ratio: f64, f: fn(&opentelemetry_sdk::trace::SdkTracer, u64) -> u64)
         },
         p,
     )
+    .exporting_to(e)
 }
 
 /// `n` calls of `f` on instruments of the OpenTelemetry metrics API.

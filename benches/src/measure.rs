@@ -13,6 +13,7 @@ pub fn median_ns(runner: &mut Runner, samples: usize, sample: Duration) -> f64 {
         let t = Instant::now();
         run(n);
         let e = t.elapsed();
+        runner.units += n;
         if e >= sample / 4 || n > 1 << 30 {
             let per = e.as_secs_f64() / n as f64;
             n = ((sample.as_secs_f64() / per.max(1e-12)) as u64).max(1);
@@ -24,7 +25,9 @@ pub fn median_ns(runner: &mut Runner, samples: usize, sample: Duration) -> f64 {
         .map(|_| {
             let t = Instant::now();
             run(n);
-            t.elapsed().as_nanos() as f64 / (n * runner.calls_per_unit) as f64
+            let ns = t.elapsed().as_nanos() as f64;
+            runner.units += n;
+            ns / (n * runner.calls_per_unit) as f64
         })
         .collect();
     per_call.sort_by(|a, b| a.total_cmp(b));

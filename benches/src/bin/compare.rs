@@ -2,6 +2,11 @@
 //! of median nanoseconds per call, then one line per comparison:
 //! `ratio <scenario> semtel/<contender> <number>`.
 //!
+//! In (b) and (c), where the producer may outrun the export, each cell also
+//! gives the fraction of the spans made that reached the exporter (after the
+//! contender's telemetry was shut down), and a `delivered <scenario>
+//! <contender> <fraction>` line follows the table.
+//!
 //! `--quick` takes about a minute; without it, samples are longer. Optional
 //! arguments: a scenario filter (`b_span`) and a contender (`semtel`).
 
@@ -24,6 +29,7 @@ fn main() {
     let filter = args.first().cloned();
     let only = args.get(1).cloned();
     let mut results: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
+    let mut delivered: BTreeMap<(&str, &str), f64> = BTreeMap::new();
     let mut contenders: Vec<&str> = Vec::new();
     for case in cases::all() {
         if filter
@@ -35,7 +41,15 @@ fn main() {
         }
         let mut runner = (case.make)();
         let ns = median_ns(&mut runner, samples, sample);
-        drop(runner);
+        let spans_per_call = match case.scenario {
+            "b_span" => Some(1),
+            "c_tree31" => Some(31),
+            _ => None,
+        };
+        // Dropping the runner shuts its telemetry down either way.
+        if let Some(fraction) = spans_per_call.and_then(|n| runner.delivered(n)) {
+            delivered.insert((case.scenario, case.contender), fraction);
+        }
         eprintln!("{:<14} {:<18} {ns:>10.1} ns", case.scenario, case.contender);
         results
             .entry(case.scenario)
@@ -55,13 +69,19 @@ fn main() {
         print!("| {scenario} |");
         for c in &contenders {
             match row.iter().find(|(n, _)| n == c) {
-                Some((_, ns)) => print!(" {ns:.1} |"),
+                Some((_, ns)) => match delivered.get(&(*scenario, *c)) {
+                    Some(f) => print!(" {ns:.1} ({:.1}% delivered) |", f * 100.0),
+                    None => print!(" {ns:.1} |"),
+                },
                 None => print!(" |"),
             }
         }
         println!();
     }
     println!();
+    for ((scenario, contender), f) in &delivered {
+        println!("delivered {scenario} {contender} {f:.3}");
+    }
     for (scenario, row) in &results {
         let Some((_, semtel)) = row.iter().find(|(n, _)| *n == "semtel") else {
             continue;
