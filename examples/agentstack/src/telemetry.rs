@@ -5,7 +5,6 @@
 //! logger). `OTEL_*` variables still choose the exporters and endpoints, and
 //! `OTEL_TRACES_SAMPLER` overrides the sampler.
 
-use semtel::config::Settings;
 use semtel::trace::{Root, Sampler};
 use semtel::{LogsExporter, MetricsExporter, Telemetry};
 
@@ -38,12 +37,9 @@ pub fn init(cfg: &Config) -> Result<Telemetry, semtel::InitError> {
         .resource_attribute("service.version", env!("CARGO_PKG_VERSION"))
         .resource_attribute("deployment.environment", cfg.environment.clone())
         .resource_attribute("openinference.project.name", cfg.project.clone())
-        .defaults(Settings {
-            sampler: Some(Sampler::ParentBased(Root::TraceIdRatio(0.1))),
-            metrics_exporters: Some(vec![MetricsExporter::None]),
-            logs_exporters: Some(vec![LogsExporter::Console]),
-            ..Settings::default()
-        })
+        .default_sampler(Sampler::ParentBased(Root::TraceIdRatio(0.1)))
+        .default_metrics_exporter(MetricsExporter::None)
+        .default_logs_exporter(LogsExporter::Console)
         .metrics_endpoint_in_program(true)
         .tracing_subscriber(true)
         .init()
