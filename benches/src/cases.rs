@@ -246,5 +246,21 @@ pub fn all() -> Vec<Case> {
             let (p, t) = sdk::install(CountingExporter::default(), 1.0);
             two_threads(move |n| (0..n).for_each(|i| { black_box(sdk::step(&t, i)); }), p)
         };
+        // (h) a span with a `#[tracing::instrument]` function of a library
+        // inside: semtel's span with semtel's subscriber, against the same
+        // nesting done entirely with tracing + tracing-opentelemetry; then
+        // semtel with the program's own registry and semtel's layer, where
+        // semtel keeps tracing's current span in step (last: that lasts for
+        // the rest of the process).
+        "h_nested" "bare" => runner(loop_of(|x| bare(bare(x))), ());
+        "h_nested" "semtel" => runner(
+            loop_of(st::nested),
+            st::install_with_subscriber(CountingExporter::default()),
+        );
+        "h_nested" "tracing" => tracing_otel(1.0, tr::nested);
+        "h_nested" "semtel_own_registry" => {
+            let telemetry = st::install(CountingExporter::default(), 1.0);
+            runner(within(st::own_registry(), loop_of(st::nested)), telemetry)
+        };
     }
 }

@@ -31,6 +31,14 @@ pub fn tree(x: u64) -> u64 {
     (0..5).map(|i| task(x + i)).sum()
 }
 
+/// Scenario h: a semtel span with a `#[tracing::instrument]` function of a
+/// library inside.
+#[traced_task(name = "agent.step")]
+#[inline(never)]
+pub fn nested(x: u64) -> u64 {
+    crate::contender_tracing::library_call(x)
+}
+
 /// An async step.
 #[traced_task(name = "async.step", attrs(orchestration.task.id = "task-1", orchestration.task.priority = 3, gen_ai.agent.name = "coder"))]
 #[inline(never)]
@@ -47,6 +55,27 @@ pub fn metered_call(x: u64) -> u64 {
 
 /// Installs telemetry exporting into `exporter`; `ratio` 0 samples everything out.
 pub fn install(exporter: CountingExporter, ratio: f64) -> semtel::Telemetry {
+    builder(exporter, ratio).init().expect("semtel telemetry")
+}
+
+/// [`install`], with semtel's `tracing` subscriber installed as the global
+/// one (for good: a process has one global subscriber).
+pub fn install_with_subscriber(exporter: CountingExporter) -> semtel::Telemetry {
+    builder(exporter, 1.0)
+        .tracing_subscriber(true)
+        .init()
+        .expect("semtel telemetry")
+}
+
+/// A `tracing` dispatcher of the program's own: a registry with
+/// `semtel::tracing_layer()`. Once made, semtel keeps `tracing`'s current
+/// span in step with its own in every later run of this process.
+pub fn own_registry() -> tracing::Dispatch {
+    use tracing_subscriber::layer::SubscriberExt;
+    tracing::Dispatch::new(tracing_subscriber::registry().with(semtel::tracing_layer()))
+}
+
+fn builder(exporter: CountingExporter, ratio: f64) -> semtel::Builder {
     semtel::builder()
         .env_source(|_| None)
         .service_name("bench")
@@ -58,6 +87,4 @@ pub fn install(exporter: CountingExporter, ratio: f64) -> semtel::Telemetry {
         .logs_exporter(LogsExporter::None)
         .sampler(semtel::trace::Sampler::TraceIdRatio(ratio))
         .schedule_delay(Duration::from_millis(200))
-        .init()
-        .expect("semtel telemetry")
 }

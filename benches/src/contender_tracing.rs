@@ -39,6 +39,22 @@ pub fn tree(x: u64) -> u64 {
     (0..5).map(|i| task(x + i)).sum()
 }
 
+/// A library's function, instrumented with `tracing` (scenario h's inner
+/// span, for every contender).
+#[instrument(name = "library.call", skip_all, fields(attempt = 1))]
+#[inline(never)]
+pub fn library_call(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+/// Scenario h done entirely with `tracing`: an instrumented function
+/// calling the library's.
+#[instrument(name = "agent.step", skip_all)]
+#[inline(never)]
+pub fn nested(x: u64) -> u64 {
+    library_call(x)
+}
+
 /// An async step.
 #[instrument(
     name = "async.step",

@@ -16,6 +16,10 @@ const ROLES: [(&str, Instrument); 4] = [
     ("in_flight", Instrument::UpDownCounter),
 ];
 
+/// The units a `duration` histogram may have (`#[metered]` converts the
+/// measured time into the declared one).
+const TIME_UNITS: [&str; 7] = ["s", "ms", "us", "\u{b5}s", "ns", "min", "h"];
+
 const DEFAULTS: [&str; 3] = [
     "function.calls",
     "function.calls.duration",
@@ -48,6 +52,14 @@ pub fn metered(cx: &Cx, args: &Args, errors: &mut Errors) -> Option<MeteredPlan>
                     "metric `{text}` is a {}, but `{role}` records into a {}",
                     m.instrument.name(),
                     want.name()
+                ),
+            ),
+            Some(m) if *role == "duration" && !TIME_UNITS.contains(&m.unit.as_str()) => errors.at(
+                name,
+                format!(
+                    "metric `{text}` has unit `{}`, but `duration` records a time: its unit must be one of {}",
+                    m.unit,
+                    TIME_UNITS.map(|u| format!("`{u}`")).join(", ")
                 ),
             ),
             Some(m) => bound.push(Bound {

@@ -50,6 +50,8 @@ pub mod __private;
 #[doc(hidden)]
 pub mod __fuzz;
 
+#[cfg(feature = "reqwest-middleware")]
+pub use bridge::reqwest::TraceContextMiddleware;
 pub use bridge::tracing::{SemtelFilter, TracingSpanExt, tracing_layer};
 pub use config::{LogsExporter, MetricsExporter, Protocol, TracesExporter};
 pub use error::{InitError, InitErrorKind};

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 /// The metrics a metered function records into.
 #[derive(Clone, Copy)]
 pub struct MeteredDefs {
-    /// Duration histogram, in seconds.
+    /// Duration histogram, in its declared unit (`s`, `ms`, `us`, `ns`, `min`, `h`).
     pub duration: Option<Descriptor2>,
     /// Counter of every call (attribute `result`, and `error.type` on failure).
     pub calls: Option<Descriptor2>,
@@ -51,7 +51,7 @@ impl Descriptor2 {
     fn descriptor(&self) -> Descriptor {
         let buckets = match (self.kind, self.buckets) {
             (Instrument::Histogram, Some(b)) => b,
-            (Instrument::Histogram, None) => metrics::DEFAULT_SECONDS_BUCKETS,
+            (Instrument::Histogram, None) => metrics::default_buckets(self.unit),
             _ => &[],
         };
         Descriptor {
@@ -75,11 +75,28 @@ impl MeteredDefs {
     };
 }
 
+/// How many of `unit` make one second: the factor that turns a measured
+/// duration into the unit a histogram declares (UCUM codes as the
+/// OpenTelemetry conventions write them). Any other unit counts in seconds;
+/// `#[metered]` only binds `duration` to histograms of a time unit.
+pub fn per_second(unit: &str) -> f64 {
+    match unit {
+        "ms" => 1e3,
+        "us" | "\u{b5}s" => 1e6,
+        "ns" => 1e9,
+        "min" => 1.0 / 60.0,
+        "h" => 1.0 / 3600.0,
+        _ => 1.0,
+    }
+}
+
 /// An instrument with what the site needs to know about it.
 struct Inst {
     state: Arc<metrics::InstrumentState>,
     /// Whether measurements may carry `error.type`.
     error_type: bool,
+    /// Declared units per second (durations are measured in seconds).
+    per_second: f64,
 }
 
 struct Instruments {
@@ -124,6 +141,7 @@ impl Metered {
                 d.map(|d| Inst {
                     state: metrics::instrument(d.descriptor()),
                     error_type: !bound || d.attributes.contains(&"error.type"),
+                    per_second: per_second(d.unit),
                 })
             };
             Instruments {
@@ -259,6 +277,7 @@ impl Call {
         let i = site.instruments();
         let fixed = (self.attributes.is_none()).then(|| site.fixed());
         let secs = crate::clock::between(self.start, crate::clock::ticks()).as_secs_f64();
+        let duration = secs * i.duration.as_ref().map_or(1.0, |d| d.per_second);
         self.with_series(
             &i.in_flight,
             fixed.and_then(|f| f.in_flight.as_ref()),
@@ -269,7 +288,7 @@ impl Call {
             &i.duration,
             fixed.and_then(|f| f.duration.as_ref()),
             &[],
-            |b| b.record(secs, ctx),
+            |b| b.record(duration, ctx),
         );
         match failure {
             None => {

@@ -218,6 +218,21 @@ impl Builder {
         self
     }
 
+    /// A resource attribute (`service.version`, `deployment.environment.name`)
+    /// for when nothing else says: the config file's resource or
+    /// `OTEL_RESOURCE_ATTRIBUTES`, when given, replace these.
+    pub fn default_resource_attribute(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.defaults
+            .resource
+            .get_or_insert_with(Vec::new)
+            .push((key.into(), value.into()));
+        self
+    }
+
     /// Reads settings from this declarative configuration file (instead of `OTEL_CONFIG_FILE`).
     pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.config_file = Some(path.into());

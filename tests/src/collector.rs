@@ -179,15 +179,33 @@ pub struct Log {
     pub trace_id: String,
     /// 16 hex digits, or empty.
     pub span_id: String,
+    /// Attributes as printed: `("key", "Str(value)")`.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Log {
+    /// The printed value of attribute `key` (`Str(x)`, `Int(3)`).
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Parses the log records in the collector's output.
 pub fn parse_logs(text: &str) -> Vec<Log> {
     let mut logs: Vec<Log> = Vec::new();
+    let mut in_attrs = false;
     for line in text.lines() {
         let t = line.trim();
         if t.starts_with("LogRecord #") {
             logs.push(Log::default());
+            in_attrs = false;
+            continue;
+        }
+        if t.starts_with("ResourceLog") || t.starts_with("ScopeLogs") {
+            in_attrs = false;
             continue;
         }
         let Some(l) = logs.last_mut() else { continue };
@@ -198,7 +216,11 @@ pub fn parse_logs(text: &str) -> Vec<Log> {
                 "SeverityText" => l.severity = v,
                 "Trace ID" => l.trace_id = v,
                 "Span ID" => l.span_id = v,
-                _ => {}
+                "Attributes" => in_attrs = true,
+                k if in_attrs && k.starts_with("->") => l
+                    .attributes
+                    .push((k.trim_start_matches("->").trim().to_string(), v)),
+                k => in_attrs = in_attrs && k.starts_with("->"),
             }
         }
     }
@@ -268,14 +290,30 @@ impl Span {
 pub fn parse_spans(text: &str) -> Vec<Span> {
     let mut spans: Vec<Span> = Vec::new();
     let mut in_attrs = false;
+    let mut in_span = false;
     for line in text.lines() {
         let t = line.trim();
         if t.starts_with("Span #") {
             spans.push(Span::default());
             in_attrs = false;
+            in_span = true;
             continue;
         }
-        let Some(s) = spans.last_mut() else { continue };
+        if [
+            "ResourceSpans",
+            "ResourceLog",
+            "LogRecord",
+            "ResourceMetrics",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
+        {
+            // What follows belongs to another record until the next span.
+            in_span = false;
+        }
+        let Some(s) = spans.last_mut().filter(|_| in_span) else {
+            continue;
+        };
         if let Some((k, v)) = t.split_once(':').map(|(k, v)| (k.trim(), v.trim())) {
             match k {
                 "Trace ID" => s.trace_id = v.to_string(),

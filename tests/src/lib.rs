@@ -6,6 +6,7 @@
 //! how to install it, never a skipped test.
 
 pub mod build;
+pub mod clickhouse;
 pub mod collector;
 pub mod grafana;
 pub mod prometheus;

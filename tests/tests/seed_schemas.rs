@@ -68,6 +68,7 @@ fn drover() {
         ],
         &[
             "drover.workflow.run",
+            "drover.workflow.metrics",
             "drover.task.execute",
             "drover.agent.execute",
             "drover.git.{drover.git.operation}",
@@ -77,7 +78,7 @@ fn drover() {
 
 #[test]
 fn task_master() {
-    let reg = schema("schemas/task_master");
+    let reg = schema("task_master/schema");
     assert_defined(
         &reg,
         &[
@@ -89,7 +90,6 @@ fn task_master() {
             "node.id",
             "exit.code",
             "step_name",
-            "outcome",
             "error.type",
         ],
         &[
@@ -97,7 +97,7 @@ fn task_master() {
             "agent_step.success",
             "agent_step.fail",
         ],
-        &["{agent}/{step_name}"],
+        &["{agent}/{step_name}", "workflow"],
     );
 }
 

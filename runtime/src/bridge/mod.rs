@@ -6,6 +6,8 @@
 pub(crate) mod otel_metrics;
 pub(crate) mod otel_propagator;
 pub(crate) mod otel_trace;
+#[cfg(feature = "reqwest-middleware")]
+pub(crate) mod reqwest;
 pub(crate) mod tracing;
 
 /// Installs semtel as the OpenTelemetry API's global tracer provider, meter

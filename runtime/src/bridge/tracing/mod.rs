@@ -41,16 +41,25 @@ const EXCLUDED: &[&str] = &[
     "tonic",
     "tower",
     "reqwest",
-    "opentelemetry",
-    "opentelemetry_sdk",
     "rustls",
     "semtel",
 ];
 
+/// Every crate of the OpenTelemetry family (`opentelemetry_sdk`,
+/// `opentelemetry-otlp`, ...: their internal logs use the package name as
+/// the target) is part of the export path too.
+const EXCLUDED_FAMILY: &str = "opentelemetry";
+
 fn excluded(target: &str) -> bool {
-    EXCLUDED
-        .iter()
-        .any(|t| target == *t || target.strip_prefix(t).is_some_and(|r| r.starts_with("::")))
+    let module_of = |t: &str| {
+        target
+            .strip_prefix(t)
+            .is_some_and(|r| r.is_empty() || r.starts_with("::"))
+    };
+    EXCLUDED.iter().any(|t| module_of(t))
+        || target
+            .strip_prefix(EXCLUDED_FAMILY)
+            .is_some_and(|r| r.is_empty() || r.starts_with(['-', '_', ':']))
 }
 
 static EVENTS_TO_SPANS: AtomicBool = AtomicBool::new(true);
@@ -364,4 +373,34 @@ fn with_bridge<R>(span: &tracing::Span, f: impl FnOnce(&mut Bridge) -> R) -> Opt
         ext.get_mut::<Bridge>().map(f)
     })
     .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excluded;
+
+    #[test]
+    fn the_export_path_s_targets_are_excluded_and_the_program_s_are_not() {
+        for t in [
+            "h2",
+            "h2::proto::streams",
+            "hyper_util::client",
+            "tonic::transport",
+            "opentelemetry",
+            "opentelemetry_sdk",
+            "opentelemetry-otlp",
+            "opentelemetry_sdk::trace",
+        ] {
+            assert!(excluded(t), "{t}");
+        }
+        for t in [
+            "h2o",
+            "tower_http::trace",
+            "reqwest_tracing",
+            "app::hyper",
+            "opentelemetryish",
+        ] {
+            assert!(!excluded(t), "{t}");
+        }
+    }
 }
