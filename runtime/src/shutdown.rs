@@ -69,6 +69,7 @@ impl Losses {
 /// What one installation of telemetry lost, from `init` to the end of its
 /// shutdown. Printed as one warning line at shutdown when anything was lost.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ShutdownReport {
     /// Spans lost: dropped with a full buffer, or in batches that could not
     /// be delivered.

@@ -2,9 +2,11 @@
 //! traces, logs and metrics flush in parallel, so a collector on loopback
 //! that accepts connections and never answers holds shutdown for about one
 //! export timeout (not one per signal), and the report names what was lost.
-//! An HTTP 200 whose body never arrives is a failed export, not a delivery.
+//! An HTTP 200 whose body never arrives is a failed export, not a delivery;
+//! a real collector that takes everything gets a report of nothing lost.
 
 use semtel::{LogsExporter, MetricsExporter, Protocol, TracesExporter, metered, traced_task};
+use semtel_tests::collector::Rotel;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Mutex;
@@ -130,4 +132,21 @@ fn an_http_200_whose_body_never_arrives_is_a_failed_export() {
     assert_eq!(report.spans_lost, 5, "{report}");
     assert_eq!(report.logs_lost, 5, "{report}");
     assert_eq!(report.metric_exports_failed, 1, "{report}");
+}
+
+#[test]
+fn a_collector_that_takes_everything_gets_a_report_of_nothing_lost() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let rotel = Rotel::start();
+    let t = telemetry(rotel.http_endpoint(), Duration::from_secs(10));
+    for i in 0..20 {
+        work(i);
+    }
+    let report = t.shutdown();
+    assert!(!report.lost_anything(), "{report}");
+    let spans = rotel.wait_for_spans(20, Duration::from_secs(20));
+    assert_eq!(
+        spans.iter().filter(|s| s.name == "shutdown.work").count(),
+        20
+    );
 }

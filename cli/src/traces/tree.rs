@@ -58,34 +58,33 @@ fn record(s: &Span<'_>) -> SpanRecord {
         5 => SpanKind::Consumer,
         _ => SpanKind::Internal,
     };
-    SpanRecord {
-        trace_id: TraceId::from_hex(&s.trace_id).unwrap_or(TraceId::INVALID),
-        span_id: SpanId::from_hex(&s.span_id).unwrap_or(SpanId::INVALID),
-        parent_span_id: SpanId::from_hex(&s.parent_span_id).unwrap_or(SpanId::INVALID),
-        trace_state: (!s.trace_state.is_empty()).then(|| s.trace_state.as_ref().into()),
-        name: s.name.to_string().into(),
-        kind,
-        start: s.start_time_unix_nano,
-        end: s.end_time_unix_nano,
-        attributes: attributes(&s.attributes),
-        events: s
-            .events
-            .iter()
-            .map(|e| {
-                SpanEvent::new(
-                    e.name.to_string(),
-                    e.time_unix_nano,
-                    attributes(&e.attributes),
-                )
-            })
-            .collect(),
-        status: match s.status.code {
-            1 => Status::Ok,
-            2 => Status::Error(s.status.message.to_string().into()),
-            _ => Status::Unset,
-        },
-        ..SpanRecord::default()
-    }
+    let mut record = SpanRecord::default();
+    record.trace_id = TraceId::from_hex(&s.trace_id).unwrap_or(TraceId::INVALID);
+    record.span_id = SpanId::from_hex(&s.span_id).unwrap_or(SpanId::INVALID);
+    record.parent_span_id = SpanId::from_hex(&s.parent_span_id).unwrap_or(SpanId::INVALID);
+    record.trace_state = (!s.trace_state.is_empty()).then(|| s.trace_state.as_ref().into());
+    record.name = s.name.to_string().into();
+    record.kind = kind;
+    record.start = s.start_time_unix_nano;
+    record.end = s.end_time_unix_nano;
+    record.attributes = attributes(&s.attributes);
+    record.events = s
+        .events
+        .iter()
+        .map(|e| {
+            SpanEvent::new(
+                e.name.to_string(),
+                e.time_unix_nano,
+                attributes(&e.attributes),
+            )
+        })
+        .collect();
+    record.status = match s.status.code {
+        1 => Status::Ok,
+        2 => Status::Error(s.status.message.to_string().into()),
+        _ => Status::Unset,
+    };
+    record
 }
 
 /// Runs `semtel traces tree`.

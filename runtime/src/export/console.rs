@@ -100,15 +100,13 @@ impl SpanSink for ConsoleSink {
 /// use semtel::trace::{SpanRecord, Status};
 /// use opentelemetry::trace::{SpanId, TraceId};
 ///
-/// let span = SpanRecord {
-///     trace_id: TraceId::from(7u128),
-///     span_id: SpanId::from(1u64),
-///     name: "workflow".into(),
-///     end: 1_500_000,
-///     status: Status::Unset,
-///     scope: "example",
-///     ..SpanRecord::default()
-/// };
+/// let mut span = SpanRecord::default();
+/// span.trace_id = TraceId::from(7u128);
+/// span.span_id = SpanId::from(1u64);
+/// span.name = "workflow".into();
+/// span.end = 1_500_000;
+/// span.status = Status::Unset;
+/// span.scope = "example";
 /// let text = semtel::render_trace(&[span], false);
 /// assert_eq!(text, "trace 00000000000000000000000000000007\nworkflow  1.50 ms\n");
 /// ```

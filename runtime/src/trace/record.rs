@@ -24,6 +24,7 @@ pub enum Status {
 
 /// Something that happened at a point in a span's life (an exception, a retry).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SpanEvent {
     /// The event's name (`exception`).
     pub name: Cow<'static, str>,
@@ -49,6 +50,7 @@ impl SpanEvent {
 
 /// A link to another span (a follows-from relation).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SpanLink {
     /// The linked span's trace.
     pub trace_id: TraceId,
@@ -74,6 +76,7 @@ impl SpanLink {
 
 /// A span: its identity, timing, attributes, events and outcome.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SpanRecord {
     /// The trace it belongs to.
     pub trace_id: TraceId,
