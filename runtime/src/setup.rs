@@ -205,6 +205,13 @@ impl Builder {
         self
     }
 
+    /// The sampler when nothing else says (`OTEL_TRACES_SAMPLER` and the
+    /// config file win over it).
+    pub fn default_sampler(mut self, s: Sampler) -> Self {
+        self.defaults.sampler = Some(s);
+        self
+    }
+
     /// Where logs go when nothing else says.
     pub fn default_logs_exporter(mut self, e: LogsExporter) -> Self {
         self.defaults.logs_exporters = Some(vec![e]);

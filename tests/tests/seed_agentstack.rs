@@ -38,8 +38,18 @@ fn post(port: u16, path: &str, body: &Value, traceparent: Option<&str>) -> (u16,
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
+/// A service process, stopped (SIGTERM, so that it flushes) when dropped,
+/// also when an assertion fails.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        stop(&mut self.0);
+    }
+}
+
 /// One `agentstack serve` process, its JSON logs in `logs`.
-fn serve(exe: &Path, port: u16, logs: &Path, env: &[(&str, String)]) -> Child {
+fn serve(exe: &Path, port: u16, logs: &Path, env: &[(&str, String)]) -> Server {
     let mut cmd = Command::new(exe);
     cmd.args(["serve", &port.to_string()])
         .env_remove("OTEL_CONFIG_FILE")
@@ -50,12 +60,12 @@ fn serve(exe: &Path, port: u16, logs: &Path, env: &[(&str, String)]) -> Child {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().expect("start agentstack");
+    let server = Server(cmd.spawn().expect("start agentstack"));
     assert!(
         wait_for_port(port, Duration::from_secs(20)),
         "agentstack did not listen"
     );
-    child
+    server
 }
 
 fn find<'a>(spans: &'a [Span], trace: &str, name: &str) -> &'a Span {
@@ -141,13 +151,13 @@ fn api_gateway_database_metrics_logs_and_phoenix() {
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_string()),
     ];
     let (api_port, gateway_port) = (free_port(), free_port());
-    let mut gateway = serve(&exe, gateway_port, &dir.0.join("gateway.log"), &otlp);
+    let gateway = serve(&exe, gateway_port, &dir.0.join("gateway.log"), &otlp);
     let mut env = otlp.clone();
     env.push((
         "LLM_GATEWAY_URL",
         format!("http://127.0.0.1:{gateway_port}"),
     ));
-    let mut api = serve(&exe, api_port, &dir.0.join("api.log"), &env);
+    let api = serve(&exe, api_port, &dir.0.join("api.log"), &env);
     let prometheus = Prometheus::start(&format!("127.0.0.1:{api_port}"));
 
     // The caller's trace is sampled: the parent-based sampler follows it.
@@ -239,8 +249,8 @@ fn api_gateway_database_metrics_logs_and_phoenix() {
         assert_eq!(got, Some(want), "{query}");
     }
 
-    stop(&mut api);
-    stop(&mut gateway);
+    drop(api);
+    drop(gateway);
     let spans = rotel.wait_for_spans(11, Duration::from_secs(20));
     // Create: server → agent.Create (agent.id set after creation) → the INSERT, a client span.
     let server = find(&spans, TRACE, "POST /v1/projects/{project_id}/agents");
@@ -314,7 +324,7 @@ fn api_gateway_database_metrics_logs_and_phoenix() {
     // Phoenix: one instance exporting over OTLP/HTTP, its LLM spans in the named project.
     phoenix.wait_ready();
     let port = free_port();
-    let mut alone = serve(
+    let alone = serve(
         &exe,
         port,
         &dir.0.join("phoenix-run.log"),
@@ -341,7 +351,7 @@ fn api_gateway_database_metrics_logs_and_phoenix() {
         Some(&tp("00f067aa0ba902c2", "01")),
     );
     assert_eq!(status, 200);
-    stop(&mut alone);
+    drop(alone);
     let seen = poll(Duration::from_secs(20), || {
         let spans = phoenix.spans("agentstack-e2e");
         let kinds: Vec<&str> = spans

@@ -32,24 +32,14 @@ impl Config {
 
 /// Installs telemetry; the guard serves `/metrics` and flushes on drop.
 pub fn init(cfg: &Config) -> Result<Telemetry, semtel::InitError> {
-    let unset = |var: &str| std::env::var_os(var).is_none();
-    let mut builder = semtel::builder()
+    semtel::builder()
         .service_name(cfg.service_name.clone())
         .resource_attribute("service.version", env!("CARGO_PKG_VERSION"))
         .resource_attribute("deployment.environment", cfg.environment.clone())
-        .resource_attribute("openinference.project.name", cfg.project.clone());
-    // The service's defaults, for what its environment leaves unset (a value
-    // set in code would win over the environment).
-    if unset("OTEL_TRACES_SAMPLER") {
-        builder = builder.sampler(Sampler::ParentBased(Root::TraceIdRatio(0.1)));
-    }
-    if unset("OTEL_METRICS_EXPORTER") {
-        builder = builder.metrics_exporter(MetricsExporter::None);
-    }
-    if unset("OTEL_LOGS_EXPORTER") {
-        builder = builder.logs_exporter(LogsExporter::Console);
-    }
-    builder
+        .resource_attribute("openinference.project.name", cfg.project.clone())
+        .default_sampler(Sampler::ParentBased(Root::TraceIdRatio(0.1)))
+        .default_metrics_exporter(MetricsExporter::None)
+        .default_logs_exporter(LogsExporter::Console)
         .metrics_endpoint_in_program(true)
         .tracing_subscriber(true)
         .init()
