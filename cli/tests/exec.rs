@@ -1,6 +1,10 @@
 //! `semtel exec` against a real collector: seed 001's step wrapper rewritten
 //! with it, exit statuses, byte-exact standard streams, forwarded signals,
 //! commands that cannot start, and an absent or unresponsive collector.
+//!
+//! On a cold target the first test waits for `traced_child` (a program of
+//! the `semtel-tests` package) to be built, a minute or two on two cores;
+//! warm, the whole file takes seconds.
 
 use semtel_tests::collector::{Rotel, Span, TempDir};
 use std::io::Write;

@@ -1,6 +1,9 @@
 //! The long-running example service, configured only by its environment:
 //! it serves /metrics, exports over OTLP, and on SIGTERM stops cleanly with
 //! a final flush.
+//!
+//! On a cold target this test takes about a minute: it builds the example
+//! service (a separate binary) before starting it; warm, a few seconds.
 
 use semtel_tests::collector::Rotel;
 use semtel_tests::prometheus::http_get;

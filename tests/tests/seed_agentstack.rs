@@ -194,37 +194,32 @@ fn api_gateway_database_metrics_logs_and_phoenix() {
     );
     assert_eq!(status, 200);
 
-    // Prometheus stores the seed's series with its bucket boundaries.
-    let stored = poll(Duration::from_secs(15), || {
-        let v = prometheus.label_values("le", "llm_call_duration_seconds_bucket");
-        (!v.is_empty()).then_some(v)
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "no llm_call_duration_seconds in Prometheus:\n{}",
-            prometheus.log()
-        )
-    });
-    let mut le: Vec<f64> = stored
-        .iter()
-        .filter(|v| *v != "+Inf")
-        .map(|v| v.parse().unwrap())
-        .collect();
-    le.sort_by(f64::total_cmp);
-    assert_eq!(le, [0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0]);
-    let mut le: Vec<f64> = prometheus
-        .label_values("le", "http_request_duration_seconds_bucket")
-        .iter()
-        .filter(|v| *v != "+Inf")
-        .map(|v| v.parse().unwrap())
-        .collect();
-    le.sort_by(f64::total_cmp);
-    assert_eq!(
-        le,
-        [
-            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
-        ]
-    );
+    // Prometheus stores the seed's series with its bucket boundaries. A
+    // scrape's series become visible one by one while it is appended, so
+    // the boundaries are read until a whole histogram is there.
+    let buckets = |metric: &str, want: &[f64]| -> Vec<f64> {
+        let read = || {
+            let mut le: Vec<f64> = prometheus
+                .label_values("le", metric)
+                .iter()
+                .filter(|v| *v != "+Inf")
+                .map(|v| v.parse().unwrap())
+                .collect();
+            le.sort_by(f64::total_cmp);
+            le
+        };
+        poll(Duration::from_secs(15), || {
+            let le = read();
+            (le.len() >= want.len()).then_some(le)
+        })
+        .unwrap_or_else(|| panic!("no whole {metric} in Prometheus:\n{}", prometheus.log()))
+    };
+    let llm = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0];
+    assert_eq!(buckets("llm_call_duration_seconds_bucket", &llm), llm);
+    let http = [
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ];
+    assert_eq!(buckets("http_request_duration_seconds_bucket", &http), http);
     for (query, want) in [
         (
             "http_requests_total{method=\"POST\",path=\"/v1/agents/{id}/chat\",status=\"200\"}",
