@@ -1,7 +1,7 @@
 //! Builds workspace programs the tests run (an example, the `semtel` CLI)
 //! with the cargo that runs the tests, and returns their executables.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// `cargo build -q <args> --message-format=json`; the executable of the
@@ -39,6 +39,32 @@ pub fn agent_service() -> PathBuf {
 /// The `semtel` command.
 pub fn semtel_cli() -> PathBuf {
     cargo_build(&["-p", "semtel-cli", "--bin", "semtel"], "semtel")
+}
+
+/// Runs the `semtel` executable `exe` with `args` in the workspace root;
+/// panics with its standard error when it fails.
+pub fn run_semtel(exe: &Path, args: &[&str]) {
+    let out = Command::new(exe)
+        .args(args)
+        .current_dir(crate::workspace_root())
+        .output()
+        .expect("run semtel");
+    assert!(
+        out.status.success(),
+        "semtel {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The dashboard `semtel dashboards --bundled` makes from the schema
+/// directory `schema` (on top of the bundled conventions it refers to),
+/// written into `dir` as `<name>.json`.
+pub fn dashboard(exe: &Path, schema: &str, dir: &Path, name: &str) -> serde_json::Value {
+    let out = dir.to_str().expect("a UTF-8 directory");
+    run_semtel(exe, &["dashboards", "--bundled", schema, "--out", out]);
+    let file = dir.join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    serde_json::from_str(&text).expect("dashboard JSON")
 }
 
 /// The Golden Armada seed program.

@@ -10,11 +10,11 @@
 //! - every query of the dashboard `semtel dashboards` makes from Drover's
 //!   schema returns data from a real Prometheus scraping the program.
 
-use semtel_tests::build::{cargo_build, semtel_cli};
+use semtel_tests::build::{cargo_build, dashboard, semtel_cli};
 use semtel_tests::clickhouse::{self, FileSpan};
 use semtel_tests::collector::{Rotel, Span, TempDir};
 use semtel_tests::prometheus::Prometheus;
-use semtel_tests::{free_port, poll, workspace_root};
+use semtel_tests::{free_port, poll};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -161,24 +161,6 @@ fn check_hierarchy(spans: &[Span]) {
     );
 }
 
-/// The dashboard `semtel dashboards` makes from Drover's schema file (on top
-/// of the bundled conventions it refers to).
-fn dashboard(semtel: &Path, dir: &Path) -> serde_json::Value {
-    let out = Command::new(semtel)
-        .args(["dashboards", "--bundled", "examples/drover/schema", "--out"])
-        .arg(dir)
-        .current_dir(workspace_root())
-        .output()
-        .expect("run semtel dashboards");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(dir.join("drover.json")).expect("drover.json");
-    serde_json::from_str(&text).expect("dashboard JSON")
-}
-
 #[test]
 fn drover_on_semtel_end_to_end() {
     // Everything is built before the run starts, so that it is observed
@@ -186,7 +168,12 @@ fn drover_on_semtel_end_to_end() {
     let semtel = semtel_cli();
     let exe = cargo_build(&["-p", "drover-example", "--bin", "drover"], "drover");
     let dir = TempDir::new("semtel-drover");
-    let board = dashboard(&semtel, &dir.0.join("dashboards"));
+    let board = dashboard(
+        &semtel,
+        "examples/drover/schema",
+        &dir.0.join("dashboards"),
+        "drover",
+    );
     let rotel = Rotel::start();
     let metrics_port = free_port();
     let _drover = start_drover(&exe, &dir.0, &rotel, metrics_port);

@@ -3,7 +3,7 @@
 //! data (and a dashboard made from a schema with a renamed metric does not),
 //! and the generated rules fire the failure-rate alert when steps fail often.
 
-use semtel_tests::build::{agent_service, semtel_cli};
+use semtel_tests::build::{agent_service, run_semtel, semtel_cli};
 use semtel_tests::collector::TempDir;
 use semtel_tests::prometheus::{Prometheus, http_get};
 use semtel_tests::{free_port, poll, workspace_root};
@@ -59,19 +59,6 @@ impl Drop for Service {
     fn drop(&mut self) {
         semtel_tests::stop(&mut self.child);
     }
-}
-
-fn run_semtel(args: &[&str]) {
-    let out = Command::new(semtel_cli())
-        .args(args)
-        .current_dir(workspace_root())
-        .output()
-        .expect("run semtel");
-    assert!(
-        out.status.success(),
-        "semtel {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn dashboards(dir: &Path) -> Vec<serde_json::Value> {
@@ -139,12 +126,15 @@ fn every_dashboard_query_returns_data_and_a_renamed_metric_does_not() {
         std::fs::write(schema.join(e.file_name()), text).unwrap();
     }
     let out = tmp.0.join("dashboards");
-    run_semtel(&[
-        "dashboards",
-        schema.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    run_semtel(
+        &semtel_cli(),
+        &[
+            "dashboards",
+            schema.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
     let renamed = dashboards(&out);
     let found: Vec<String> = renamed
         .iter()
@@ -163,14 +153,17 @@ fn every_dashboard_query_returns_data_and_a_renamed_metric_does_not() {
 fn generated_rules_fire_the_failure_rate_alert() {
     let tmp = TempDir::new("semtel-rules");
     let rules = tmp.0.join("semtel.rules.yml");
-    run_semtel(&[
-        "alerts",
-        "conventions/schema",
-        "--out",
-        rules.to_str().unwrap(),
-        "--for",
-        "1s",
-    ]);
+    run_semtel(
+        &semtel_cli(),
+        &[
+            "alerts",
+            "conventions/schema",
+            "--out",
+            rules.to_str().unwrap(),
+            "--for",
+            "1s",
+        ],
+    );
     let service = Service::start("0.6");
     let prom = Prometheus::start_with_rules(&service.addr, &[rules]);
     let firing = poll(Duration::from_secs(60), || {

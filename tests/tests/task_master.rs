@@ -12,7 +12,7 @@
 //! - `promtool test rules` on the rules generated from the schema: the
 //!   failure-rate alert fires for a failing agent and not for a healthy one.
 
-use semtel_tests::build::{cargo_build, semtel_cli};
+use semtel_tests::build::{cargo_build, dashboard, run_semtel, semtel_cli};
 use semtel_tests::collector::{Rotel, TempDir};
 use semtel_tests::prometheus::{Prometheus, promtool};
 use semtel_tests::{free_port, poll, workspace_root};
@@ -72,36 +72,6 @@ fn start_workflow(exe: &Path, semtel: &Path, rotel: &Rotel, metrics_port: u16) -
     Workflow { child, stdout }
 }
 
-fn semtel(semtel: &Path, args: &[&str]) {
-    let out = Command::new(semtel)
-        .args(args)
-        .current_dir(workspace_root())
-        .output()
-        .expect("run semtel");
-    assert!(
-        out.status.success(),
-        "semtel {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The dashboard `semtel dashboards` makes from Task Master's schema file
-/// (on top of the bundled conventions it refers to).
-fn dashboard(semtel_exe: &Path, dir: &Path) -> serde_json::Value {
-    semtel(
-        semtel_exe,
-        &[
-            "dashboards",
-            "--bundled",
-            "examples/task_master/schema",
-            "--out",
-            dir.to_str().unwrap(),
-        ],
-    );
-    let text = std::fs::read_to_string(dir.join("task_master.json")).expect("task_master.json");
-    serde_json::from_str(&text).expect("dashboard JSON")
-}
-
 #[test]
 fn task_master_steps_are_one_trace_with_exemplars_dashboard_and_alerts() {
     // Everything is built before the workflow starts, so that it is
@@ -112,7 +82,12 @@ fn task_master_steps_are_one_trace_with_exemplars_dashboard_and_alerts() {
         "task_master",
     );
     let dir = TempDir::new("semtel-task-master");
-    let board = dashboard(&semtel_exe, &dir.0.join("dashboards"));
+    let board = dashboard(
+        &semtel_exe,
+        "examples/task_master/schema",
+        &dir.0.join("dashboards"),
+        "task_master",
+    );
     let rotel = Rotel::start();
     let port = free_port();
     let wf = start_workflow(&exe, &semtel_exe, &rotel, port);
@@ -241,7 +216,7 @@ fn task_master_steps_are_one_trace_with_exemplars_dashboard_and_alerts() {
 
     // The seed's two alert rules, generated from the schema.
     let rules = dir.0.join("agent-steps.rules.yml");
-    semtel(
+    run_semtel(
         &semtel_exe,
         &[
             "alerts",

@@ -385,21 +385,11 @@ mod tests {
         let record = |scope: &'static str, id: u64| SpanRecord {
             trace_id: TraceId::from(1u128),
             span_id: SpanId::from(id),
-            parent_span_id: SpanId::INVALID,
-            parent_remote: false,
-            trace_state: None,
             name: format!("s{id}").into(),
-            kind: SpanKind::Internal,
             start: 1,
             end: 2,
-            attributes: Vec::new(),
-            dropped_attributes_count: 0,
-            events: Vec::new(),
-            dropped_events_count: 0,
-            links: Vec::new(),
-            dropped_links_count: 0,
-            status: Status::Unset,
             scope,
+            ..SpanRecord::default()
         };
         let spans = [
             record("app::a", 1),
