@@ -253,11 +253,11 @@ pub fn body(
             quote_spanned! {block.span()=>
                 #setup
                 #[allow(clippy::let_unit_value, clippy::redundant_closure_call)]
+                // The guard ends with this block, where it stands (moving it
+                // into `drop` would copy it first).
                 let __semtel_result #ann = {
                     #enter
-                    let __semtel_result = (move || #closure_ret #block)();
-                    #exit
-                    __semtel_result
+                    (move || #closure_ret #block)()
                 };
                 #outcome
                 __semtel_result

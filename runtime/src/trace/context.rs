@@ -19,6 +19,7 @@ use crate::bridge::otel_trace as otel;
 use opentelemetry::trace::{SpanId, TraceId};
 use std::cell::RefCell;
 use std::fmt;
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -113,7 +114,7 @@ impl Drop for Restore {
 /// The identity of one entry on one thread: unique in the process, so an
 /// entry is never confused with another, even one pushed on another thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Token(u64);
+pub(crate) struct Token(NonZeroU64);
 
 /// Who pushed an entry, and how it is found again to be removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,7 +266,7 @@ impl Stack {
             self.next = (THREADS.fetch_add(1, Ordering::Relaxed) + 1) << 40;
         }
         self.next += 1;
-        Some(Token(self.next))
+        NonZeroU64::new(self.next).map(Token)
     }
 }
 
@@ -347,16 +348,17 @@ pub(crate) fn pop(token: Token) -> Option<Held> {
 #[inline]
 pub(crate) fn pop_mirror(token: Token) -> Option<Option<Mirror>> {
     with_stack(|s| {
-        let i = s.entries.iter().rposition(|e| e.token == token)?;
-        // Taken in place (the entry is dropped where it stands when it is
-        // the innermost), for the reason `push_context` gives.
-        let mirror = s.entries[i].held.mirror.take();
-        if i + 1 == s.entries.len() {
-            s.entries.truncate(i);
-        } else {
-            s.entries.remove(i);
+        // The innermost entry, most often: taken in place and dropped where
+        // it stands, for the reason `push_context` gives.
+        if let Some(e) = s.entries.last_mut() {
+            if e.token == token {
+                let mirror = e.held.mirror.take();
+                s.entries.pop();
+                return Some(mirror);
+            }
         }
-        Some(mirror)
+        let i = s.entries.iter().rposition(|e| e.token == token)?;
+        Some(s.entries.remove(i).held.mirror)
     })
     .flatten()
 }

@@ -15,10 +15,14 @@ fn seed() -> u64 {
     h.finish() | 1
 }
 
-/// `N` draws of xorshift64* (seeded per thread from the OS's random hasher
-/// keys), with one thread-local access.
+/// `N` outputs of wyrand (seeded per thread from the OS's random hasher
+/// keys), with one thread-local access. The state only advances by a
+/// constant, so the outputs are computed side by side rather than one after
+/// another.
 #[inline]
 fn draws<const N: usize>() -> [u64; N] {
+    const STEP: u64 = 0xa076_1d64_78bd_642f;
+    const MIX: u64 = 0xe703_7ed1_a0b4_28db;
     STATE.with(|s| {
         let mut x = s.get();
         if x == 0 {
@@ -26,10 +30,9 @@ fn draws<const N: usize>() -> [u64; N] {
         }
         let mut out = [0u64; N];
         for o in &mut out {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            *o = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+            x = x.wrapping_add(STEP);
+            let t = u128::from(x) * u128::from(x ^ MIX);
+            *o = (t >> 64) as u64 ^ t as u64;
         }
         s.set(x);
         out

@@ -16,6 +16,7 @@ use semtel_conventions::{IntoValue, Key, SpanKind};
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 /// Where a span comes from: fixed per call site, so it costs nothing per
@@ -50,7 +51,9 @@ pub enum Parent {
 // (a niche inside a wider field stalls that load).
 #[repr(u8)]
 enum State {
-    /// Telemetry is off: nothing to record, nothing to make current.
+    /// Telemetry is off: nothing to record, nothing to make current. A span
+    /// in this state owns nothing (no trace state, no mirror): `Drop` relies
+    /// on it.
     Off,
     /// Sampled out: only the identity is passed to children.
     Unsampled,
@@ -59,17 +62,23 @@ enum State {
     /// Recorded and entered: the record is lent to the thread's context
     /// under this token until the guard gives it back.
     Lent(Token, &'static Hot),
+    /// Ended (recorded already, or handed to a [`SharedSpan`]).
+    Done,
 }
 
 /// A span in progress. It ends when dropped; a panic while it is current
 /// marks it failed.
+///
+/// The fields that own something are dropped by hand, in `Drop`: a span of
+/// telemetry that is off (state `Off`, owning nothing) then ends with one
+/// test, inlined at the call site, rather than a call to drop each field.
 pub struct ActiveSpan {
     ctx: SpanContext,
-    state: State,
+    state: ManuallyDrop<State>,
     /// The trace state it inherited, handed on to its children.
-    trace_state: TraceState,
+    trace_state: ManuallyDrop<TraceState>,
     /// The `tracing` span standing for this one, once one was needed.
-    mirror: Option<Mirror>,
+    mirror: ManuallyDrop<Option<Mirror>>,
 }
 
 impl ActiveSpan {
@@ -111,9 +120,9 @@ impl ActiveSpan {
 
     const OFF: ActiveSpan = ActiveSpan {
         ctx: SpanContext::NONE,
-        state: State::Off,
-        trace_state: None,
-        mirror: None,
+        state: ManuallyDrop::new(State::Off),
+        trace_state: ManuallyDrop::new(None),
+        mirror: ManuallyDrop::new(None),
     };
 
     #[inline(never)]
@@ -159,9 +168,9 @@ impl ActiveSpan {
         if !sampled {
             return ActiveSpan {
                 ctx,
-                state: State::Unsampled,
-                trace_state,
-                mirror: None,
+                state: ManuallyDrop::new(State::Unsampled),
+                trace_state: ManuallyDrop::new(trace_state),
+                mirror: ManuallyDrop::new(None),
             };
         }
         let mut raw = pipeline::take_record();
@@ -182,9 +191,9 @@ impl ActiveSpan {
         raw.start = clock::ticks();
         ActiveSpan {
             ctx,
-            state: State::Recording(raw, hot),
-            trace_state,
-            mirror: None,
+            state: ManuallyDrop::new(State::Recording(raw, hot)),
+            trace_state: ManuallyDrop::new(trace_state),
+            mirror: ManuallyDrop::new(None),
         }
     }
 
@@ -202,12 +211,12 @@ impl ActiveSpan {
     /// Whether the span is being recorded (sampled, telemetry on).
     #[inline]
     pub fn is_recording(&self) -> bool {
-        matches!(self.state, State::Recording(..) | State::Lent(..))
+        matches!(*self.state, State::Recording(..) | State::Lent(..))
     }
 
     #[inline]
     fn raw_mut(&mut self) -> Option<&mut RawSpan> {
-        match &mut self.state {
+        match &mut *self.state {
             State::Recording(raw, _) => Some(raw),
             _ => None,
         }
@@ -216,7 +225,7 @@ impl ActiveSpan {
     /// The record and the limits it is kept under, if the span is recorded.
     #[inline]
     fn recording(&mut self) -> Option<(&mut RawSpan, &'static Limits)> {
-        match &mut self.state {
+        match &mut *self.state {
             State::Recording(raw, hot) => Some((raw, &hot.limits)),
             _ => None,
         }
@@ -333,35 +342,42 @@ impl ActiveSpan {
     /// thread the span is lost and counted as dropped).
     #[inline]
     pub fn enter(&mut self) -> Entered<'_> {
-        if matches!(self.state, State::Unsampled)
+        let (token, mirrored) = match *self.state {
+            // Telemetry is off: nothing becomes current.
+            State::Off => (None, false),
+            _ => self.enter_on(),
+        };
+        Entered {
+            span: self,
+            token,
+            mirrored,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// [`enter`](Self::enter) when telemetry is on: the entry's token, and
+    /// whether the span's mirror was entered in `tracing`.
+    #[inline(never)]
+    fn enter_on(&mut self) -> (Option<Token>, bool) {
+        if matches!(*self.state, State::Unsampled)
             && self.mirror.is_none()
             && self.trace_state.is_none()
             && !mirror::eager()
         {
             // Sampled out: only the identity becomes current.
-            return Entered {
-                token: context::push_context(Owner::Guard, &self.ctx),
-                span: self,
-                mirrored: false,
-                _not_send: PhantomData,
-            };
+            return (context::push_context(Owner::Guard, &self.ctx), false);
         }
         self.reclaim();
-        let (slot, hot) = match std::mem::replace(&mut self.state, State::Unsampled) {
-            State::Off => {
-                self.state = State::Off;
-                return Entered {
-                    span: self,
-                    token: None,
-                    mirrored: false,
-                    _not_send: PhantomData,
-                };
+        let (slot, hot) = match std::mem::replace(&mut *self.state, State::Unsampled) {
+            done @ (State::Off | State::Done) => {
+                *self.state = done;
+                return (None, false);
             }
             State::Unsampled => (Slot::Empty, None),
             State::Recording(raw, hot) => (Slot::Owned(raw), Some(hot)),
             // Not reached: `reclaim` leaves no span lent.
             lent @ State::Lent(..) => {
-                self.state = lent;
+                *self.state = lent;
                 (Slot::Empty, None)
             }
         };
@@ -369,12 +385,12 @@ impl ActiveSpan {
         let held = Held {
             slot,
             mirror: self.mirror.take(),
-            trace_state: self.trace_state.clone(),
+            trace_state: (*self.trace_state).clone(),
         };
         let token = match context::push(Owner::Guard, self.ctx, held) {
             Ok(t) => {
                 if let Some(hot) = hot {
-                    self.state = State::Lent(t, hot);
+                    *self.state = State::Lent(t, hot);
                 }
                 Some(t)
             }
@@ -389,12 +405,7 @@ impl ActiveSpan {
                 None
             }
         };
-        Entered {
-            span: self,
-            token,
-            mirrored,
-            _not_send: PhantomData,
-        }
+        (token, mirrored)
     }
 
     /// Creates (once) and enters in `tracing` the mirror of this span.
@@ -405,7 +416,7 @@ impl ActiveSpan {
                 Slot::Owned(raw) => raw.label(),
                 _ => mirror::GENERIC,
             };
-            self.mirror = mirror::create(label, self.ctx);
+            *self.mirror = mirror::create(label, self.ctx);
         }
         self.mirror.as_deref().is_some_and(mirror::enter)
     }
@@ -414,9 +425,9 @@ impl ActiveSpan {
     /// what the span records with, when it is recorded).
     fn give_back(&mut self, held: Held, hot: Option<&'static Hot>) {
         if held.mirror.is_some() {
-            self.mirror = held.mirror;
+            *self.mirror = held.mirror;
         }
-        self.state = match (held.slot, hot) {
+        *self.state = match (held.slot, hot) {
             (Slot::Owned(raw), Some(hot)) => State::Recording(raw, hot),
             _ => State::Unsampled,
         };
@@ -427,12 +438,12 @@ impl ActiveSpan {
     /// out of reach, and the span is then lost.
     #[inline]
     fn reclaim(&mut self) {
-        if let State::Lent(token, hot) = self.state {
+        if let State::Lent(token, hot) = *self.state {
             match context::pop(token) {
                 Some(held) => self.give_back(held, Some(hot)),
                 None => {
                     pipeline::count_lost();
-                    self.state = State::Unsampled;
+                    *self.state = State::Unsampled;
                 }
             }
         }
@@ -483,7 +494,7 @@ impl ActiveSpan {
     /// Ends the span now, or at `end` (nanoseconds since the epoch).
     pub(crate) fn end(&mut self, end: Option<u64>) {
         self.reclaim();
-        if let State::Recording(raw, _) = &mut self.state {
+        if let State::Recording(raw, _) = &mut *self.state {
             match end {
                 Some(nanos) => {
                     if !raw.unix_times {
@@ -504,7 +515,7 @@ impl ActiveSpan {
     /// Turns this span into one that several threads may enter at once (a
     /// bridged `tracing` span).
     pub(crate) fn share(mut self) -> SharedSpan {
-        let record = match std::mem::replace(&mut self.state, State::Off) {
+        let record = match std::mem::replace(&mut *self.state, State::Done) {
             State::Recording(raw, hot) => Some((SharedRecord::new(raw), hot)),
             _ => None,
         };
@@ -537,8 +548,26 @@ fn record_failure(r: &mut RawSpan, limits: &Limits, error_type: &str, message: S
 impl Drop for ActiveSpan {
     #[inline]
     fn drop(&mut self) {
-        if !matches!(self.state, State::Off | State::Unsampled) {
+        // `Off` owns nothing (see `State::Off`): nothing to end or release.
+        if !matches!(*self.state, State::Off) {
+            self.end_and_release();
+        }
+    }
+}
+
+impl ActiveSpan {
+    /// Ends the span if it is recorded and drops what it owns; `drop` only.
+    #[inline(never)]
+    fn end_and_release(&mut self) {
+        if !matches!(*self.state, State::Unsampled | State::Done) {
             self.finish();
+        }
+        // SAFETY: called once, by `drop`, which is the last use of these
+        // fields: each is dropped exactly once and never read again.
+        unsafe {
+            ManuallyDrop::drop(&mut self.state);
+            ManuallyDrop::drop(&mut self.trace_state);
+            ManuallyDrop::drop(&mut self.mirror);
         }
     }
 }
@@ -547,7 +576,7 @@ impl ActiveSpan {
     #[inline(never)]
     fn finish(&mut self) {
         self.reclaim();
-        if let State::Recording(raw, _) = &mut self.state {
+        if let State::Recording(raw, _) = &mut *self.state {
             raw.end = if raw.unix_times {
                 clock::to_unix(clock::ticks())
             } else {
@@ -559,7 +588,7 @@ impl ActiveSpan {
 
     /// Records the span, whose end time is set.
     fn finish_ended(&mut self) {
-        if let State::Recording(mut raw, hot) = std::mem::replace(&mut self.state, State::Off) {
+        if let State::Recording(mut raw, hot) = std::mem::replace(&mut *self.state, State::Done) {
             if std::thread::panicking() && !matches!(raw.status, Status::Error(_)) {
                 raw.status = Status::Error("panicked".into());
             }
@@ -581,8 +610,17 @@ pub struct Entered<'a> {
 impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
-        let Some(token) = self.token else { return };
-        let hot = match self.span.state {
+        if let Some(token) = self.token {
+            self.exit(token);
+        }
+    }
+}
+
+impl Entered<'_> {
+    /// Removes the entry `token` names and gives the span back what it held.
+    #[inline(never)]
+    fn exit(&mut self, token: Token) {
+        let hot = match *self.span.state {
             State::Lent(lent, hot) if lent == token => hot,
             // The span went on without this guard (a later `enter` took
             // its record back): nothing here is the span's any more.
@@ -596,7 +634,7 @@ impl Drop for Entered<'_> {
                     if self.mirrored {
                         mirror::exit(&m);
                     }
-                    self.span.mirror = Some(m);
+                    *self.span.mirror = Some(m);
                 }
                 return;
             }
@@ -612,7 +650,7 @@ impl Drop for Entered<'_> {
             }
             None => {
                 pipeline::count_lost();
-                self.span.state = State::Unsampled;
+                *self.span.state = State::Unsampled;
             }
         }
     }
