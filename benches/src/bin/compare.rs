@@ -4,8 +4,9 @@
 //!
 //! In (b) and (c), where the producer may outrun the export, each cell also
 //! gives the fraction of the spans made that reached the exporter (after the
-//! contender's telemetry was shut down), and a `delivered <scenario>
-//! <contender> <fraction>` line follows the table.
+//! contender's telemetry was shut down), a `delivered <scenario>
+//! <contender> <fraction>` line follows the table, and beside their ratios
+//! `ratio_per_delivered` lines compare the caller's cost per span delivered.
 //!
 //! `--quick` takes about a minute; without it, samples are longer. Optional
 //! arguments: a scenario filter (`b_span`) and a contender (`semtel`).
@@ -88,6 +89,17 @@ fn main() {
         };
         for (c, ns) in row.iter().filter(|(n, _)| *n != "semtel") {
             println!("ratio {scenario} semtel/{c} {:.3}", semtel / ns);
+            // The caller's cost per span that reached the exporter: a span
+            // dropped is not a fast span.
+            let share = |n: &str| delivered.get(&(*scenario, n)).copied();
+            if let (Some(mine), Some(theirs)) = (share("semtel"), share(c)) {
+                if mine > 0.0 && theirs > 0.0 {
+                    println!(
+                        "ratio_per_delivered {scenario} semtel/{c} {:.3}",
+                        (semtel / mine) / (ns / theirs)
+                    );
+                }
+            }
         }
     }
 }

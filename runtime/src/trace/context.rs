@@ -350,10 +350,11 @@ pub(crate) fn pop_mirror(token: Token) -> Option<Option<Mirror>> {
     with_stack(|s| {
         // The innermost entry, most often: taken in place and dropped where
         // it stands, for the reason `push_context` gives.
+        let len = s.entries.len();
         if let Some(e) = s.entries.last_mut() {
             if e.token == token {
                 let mirror = e.held.mirror.take();
-                s.entries.pop();
+                s.entries.truncate(len - 1);
                 return Some(mirror);
             }
         }
