@@ -92,13 +92,14 @@ fn main() {
             // The caller's cost per span that reached the exporter: a span
             // dropped is not a fast span.
             let share = |n: &str| delivered.get(&(*scenario, n)).copied();
-            if let (Some(mine), Some(theirs)) = (share("semtel"), share(c)) {
-                if mine > 0.0 && theirs > 0.0 {
-                    println!(
-                        "ratio_per_delivered {scenario} semtel/{c} {:.3}",
-                        (semtel / mine) / (ns / theirs)
-                    );
-                }
+            if let (Some(mine), Some(theirs)) = (share("semtel"), share(c))
+                && mine > 0.0
+                && theirs > 0.0
+            {
+                println!(
+                    "ratio_per_delivered {scenario} semtel/{c} {:.3}",
+                    (semtel / mine) / (ns / theirs)
+                );
             }
         }
     }
