@@ -611,16 +611,19 @@ impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
         if let Some(token) = self.token {
-            self.exit(token);
+            self.span.exit(token, self.mirrored);
         }
     }
 }
 
-impl Entered<'_> {
-    /// Removes the entry `token` names and gives the span back what it held.
+impl ActiveSpan {
+    /// Removes the entry `token` names and gives this span back what it
+    /// held (`mirrored`: the guard entered the span's mirror in `tracing`).
+    /// The guard's parts are passed by value, so that the guard itself need
+    /// not be in memory.
     #[inline(never)]
-    fn exit(&mut self, token: Token) {
-        let hot = match *self.span.state {
+    fn exit(&mut self, token: Token, mirrored: bool) {
+        let hot = match *self.state {
             State::Lent(lent, hot) if lent == token => hot,
             // The span went on without this guard (a later `enter` took
             // its record back): nothing here is the span's any more.
@@ -631,26 +634,26 @@ impl Entered<'_> {
             // Sampled out (or off): the entry holds at most the mirror.
             _ => {
                 if let Some(Some(m)) = context::pop_mirror(token) {
-                    if self.mirrored {
+                    if mirrored {
                         mirror::exit(&m);
                     }
-                    *self.span.mirror = Some(m);
+                    *self.mirror = Some(m);
                 }
                 return;
             }
         };
         match context::pop(token) {
             Some(held) => {
-                if self.mirrored {
+                if mirrored {
                     if let Some(m) = &held.mirror {
                         mirror::exit(m);
                     }
                 }
-                self.span.give_back(held, Some(hot));
+                self.give_back(held, Some(hot));
             }
             None => {
                 pipeline::count_lost();
-                *self.span.state = State::Unsampled;
+                *self.state = State::Unsampled;
             }
         }
     }
