@@ -7,19 +7,12 @@ use std::process::Command;
 /// `cargo build -q <args> --message-format=json`; the executable of the
 /// target named `target`.
 pub fn cargo_build(args: &[&str], target: &str) -> PathBuf {
-    let out = Command::new(env!("CARGO"))
-        .arg("build")
-        .arg("-q")
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args(["build", "-q"])
         .args(args)
-        .arg("--message-format=json")
-        .current_dir(crate::workspace_root())
-        .output()
-        .expect("cargo build");
-    assert!(
-        out.status.success(),
-        "cargo build {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg("--message-format=json");
+    let out = run_in_workspace(cargo, &format!("cargo build {args:?}"));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -44,16 +37,24 @@ pub fn semtel_cli() -> PathBuf {
 /// Runs the `semtel` executable `exe` with `args` in the workspace root;
 /// panics with its standard error when it fails.
 pub fn run_semtel(exe: &Path, args: &[&str]) {
-    let out = Command::new(exe)
-        .args(args)
+    let mut semtel = Command::new(exe);
+    semtel.args(args);
+    run_in_workspace(semtel, &format!("semtel {args:?}"));
+}
+
+/// Runs `cmd` in the workspace root and returns its output; panics with
+/// `what` and its standard error when it cannot start or fails.
+fn run_in_workspace(mut cmd: Command, what: &str) -> std::process::Output {
+    let out = cmd
         .current_dir(crate::workspace_root())
         .output()
-        .expect("run semtel");
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         out.status.success(),
-        "semtel {args:?}: {}",
+        "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
 }
 
 /// The dashboard `semtel dashboards --bundled` makes from the schema

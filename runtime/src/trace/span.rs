@@ -68,10 +68,9 @@ enum State {
 
 /// A span in progress. It ends when dropped; a panic while it is current
 /// marks it failed.
-///
-/// The fields that own something are dropped by hand, in `Drop`: a span of
-/// telemetry that is off (state `Off`, owning nothing) then ends with one
-/// test, inlined at the call site, rather than a call to drop each field.
+// The fields that own something are dropped by hand, in `Drop`: a span of
+// telemetry that is off (state `Off`, owning nothing) then ends with one
+// test, inlined at the call site, rather than a call to drop each field.
 pub struct ActiveSpan {
     ctx: SpanContext,
     state: ManuallyDrop<State>,
